@@ -1,0 +1,106 @@
+"""The ``casework`` command. Parsing stays light: nothing heavy is imported until a command runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn, Sequence
+
+
+class CommandError(Exception):
+    """A failure to report as one line, with a non-zero exit."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number (1-65535)")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="casework", description="A fast, keyboard-driven client for children's social care.")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run the reference server with synthetic data on 127.0.0.1")
+    demo.add_argument("--port", type=_port, default=8765)
+    demo.add_argument("--cases", type=_positive, default=2000, help="cases to seed on first run (default 2000)")
+    demo.add_argument("--fresh", action="store_true", help="throw the demo database away and seed it again")
+    demo.add_argument("--user", default="duty", help="demo user to sign in as (duty, worker, manager, admin)")
+
+    server = commands.add_parser("server", help="the reference Case API server")
+    server_commands = server.add_subparsers(dest="server_command", parser_class=Parser, metavar="COMMAND",
+                                            required=True)
+
+    def with_database(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--database-url", help="default: $CASEWORK_DATABASE_URL, else a SQLite file in the "
+                                              "user data dir")
+        return p
+
+    serve = with_database(server_commands.add_parser("serve", help="serve the Case API"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument("--workers", type=_positive, default=1)
+    with_database(server_commands.add_parser("migrate", help="bring the database schema up to date"))
+    seed = with_database(server_commands.add_parser("seed", help="fill an empty database with synthetic data"))
+    seed.add_argument("--cases", type=_positive, default=200)
+    seed.add_argument("--seed", type=int, default=1, help="the random seed: the same seed gives the same data")
+    seed.add_argument("--fresh", action="store_true", help="delete all existing data first")
+
+    user_cmd = server_commands.add_parser("users", help="manage staff accounts (admin)")
+    user_commands = user_cmd.add_subparsers(dest="users_command", parser_class=Parser, metavar="COMMAND",
+                                            required=True)
+    add = with_database(user_commands.add_parser("add", help="add a user"))
+    add.add_argument("username")
+    add.add_argument("--display-name", required=True)
+    add.add_argument("--role", required=True, choices=("practitioner", "duty", "manager", "admin"))
+    add.add_argument("--team", required=True)
+    add.add_argument("--password", help="default: asked for at the prompt")
+    with_database(user_commands.add_parser("list", help="list users"))
+    disable = with_database(user_commands.add_parser("disable", help="disable a user and end their sessions"))
+    disable.add_argument("username")
+    set_role = with_database(user_commands.add_parser("set-role", help="change a user's role (and team)"))
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=("practitioner", "duty", "manager", "admin"))
+    set_role.add_argument("--team")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "server":
+            from server import cli as server_cli
+
+            return server_cli.run(args)
+        if args.command == "demo":
+            from tui import demo
+
+            return demo.run(args)
+        parser.print_help()
+        return 0
+    except CommandError as error:
+        print(f"casework: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
