@@ -26,8 +26,12 @@ def _engine(args: argparse.Namespace, *, migrate: bool = True) -> Engine:
     except db.DatabaseURLError as error:
         raise Failure(str(error)) from None
     except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise Failure(f"cannot open the database: {reason}") from None
+        raise _unreachable(error) from None
+
+
+def _unreachable(error: OperationalError) -> Failure:
+    reason = str(error.orig or error).strip().splitlines()[0]
+    return Failure(f"cannot open the database: {reason}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +58,7 @@ def serve(args: argparse.Namespace) -> None:
     except db.DatabaseURLError as error:
         raise Failure(str(error)) from None
     except OperationalError as error:
-        raise Failure(f"cannot open the database: {error.orig}") from None
+        raise _unreachable(error) from None
     print(f"casework Case API on http://{args.host}:{args.port}/v1 ({app.state.engine.dialect.name})", flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
@@ -68,7 +72,7 @@ def migrate(args: argparse.Namespace) -> None:
     try:
         revision = db.migrate(engine)
     except OperationalError as error:
-        raise Failure(f"cannot open the database: {error.orig}") from None
+        raise _unreachable(error) from None
     print(f"database schema is at revision {revision}")
 
 

@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from sqlalchemy import select
+
 from server import db
+from server.auth import issue_tokens
+from server.tables import users
 from server.app import create_app
 from tests import pg
 from tests.server import dataset
@@ -76,15 +80,20 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def login(client: TestClient) -> Callable[[str], dict[str, str]]:
-    """login("pat") → Authorization headers for that dataset user."""
+def login(app) -> Callable[[str], dict[str, str]]:  # type: ignore[no-untyped-def]
+    """login("pat") → Authorization headers for that dataset user.
+
+    Tokens are issued directly: Argon2 is deliberately slow (~0.2 s a check), and
+    sign-in itself has its own tests.
+    """
     cache: dict[str, dict[str, str]] = {}
 
     def sign_in(username: str) -> dict[str, str]:
         if username not in cache:
-            response = client.post("/v1/auth/token", json={"username": username, "password": dataset.PASSWORD})
-            assert response.status_code == 200, response.text
-            cache[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+            with app.state.engine.begin() as conn:
+                user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one()
+                pair = issue_tokens(conn, user_id, 900, 3600)
+            cache[username] = {"Authorization": f"Bearer {pair['access_token']}"}
         return cache[username]
 
     return sign_in
