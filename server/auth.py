@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Annotated, Iterator
+from collections.abc import Iterator
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from server import clock
 from server.problems import ProblemError
@@ -54,6 +55,8 @@ class Principal:
 
 
 def issue_tokens(conn: Connection, user_id: int, access_ttl: int, refresh_ttl: int) -> dict[str, object]:
+    # sessions that ended are of no further use; clearing them here keeps the table small
+    conn.execute(delete(tokens).where(tokens.c.user_id == user_id, tokens.c.expires_at < clock.now_iso()))
     access = secrets.token_urlsafe(32)
     refresh = secrets.token_urlsafe(32)
     conn.execute(

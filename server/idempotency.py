@@ -57,6 +57,7 @@ def once(
     if row is not None:
         return _replay(row, request, request_hash)
     status, payload, location = create()
+    forget_expired(conn)
     try:
         with conn.begin_nested():
             conn.execute(idempotency_keys.insert().values(
