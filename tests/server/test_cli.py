@@ -94,3 +94,12 @@ def test_help_does_not_import_textual_or_the_server():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "[]"
+
+
+def test_seed_prints_demo_sign_ins_and_refuses_to_seed_twice(url: str):
+    first = casework("server", "seed", "--cases", "40", "--database-url", url)
+    assert first.returncode == 0, first.stderr
+    assert "worker" in first.stdout and "demo" in first.stdout
+    assert_one_line_error(casework("server", "seed", "--cases", "40", "--database-url", url), 1, "--fresh")
+    again = casework("server", "seed", "--cases", "40", "--fresh", "--seed", "2", "--database-url", url)
+    assert again.returncode == 0, again.stderr
