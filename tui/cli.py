@@ -34,14 +34,24 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="casework", description="A fast, keyboard-driven client for children's social care.")
+    parser = Parser(prog="casework", description="A fast, keyboard-driven client for children's social care. "
+                                                 "With no command, opens the app on the configured server.")
     commands = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the reference server with synthetic data on 127.0.0.1")
+    demo = commands.add_parser("demo", help="open the app on the reference server with synthetic data (127.0.0.1)")
     demo.add_argument("--port", type=_port, default=8765)
     demo.add_argument("--cases", type=_positive, default=2000, help="cases to seed on first run (default 2000)")
     demo.add_argument("--fresh", action="store_true", help="throw the demo database away and seed it again")
     demo.add_argument("--user", default="duty", help="demo user to sign in as (duty, worker, manager, admin)")
+    demo.add_argument("--server-only", action="store_true", help="serve the API and print how to call it; no TUI")
+
+    login = commands.add_parser("login", help="sign in to a Case API server and remember it")
+    login.add_argument("--server", help="the server's URL, e.g. https://casework.example.gov.uk")
+    login.add_argument("--user", help="your username")
+    logout = commands.add_parser("logout", help="sign out and remove this device's copy of the records")
+    logout.add_argument("--yes", action="store_true", help="even if unsent notes or drafts would be lost")
+    purge = commands.add_parser("purge", help="remove this device's copy of the records (keeps the sign-in)")
+    purge.add_argument("--yes", action="store_true", help="even if unsent notes or drafts would be lost")
 
     server = commands.add_parser("server", help="the reference Case API server")
     server_commands = server.add_subparsers(dest="server_command", parser_class=Parser, metavar="COMMAND",
@@ -93,8 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui import demo
 
             return demo.run(args)
-        parser.print_help()
-        return 0
+        from tui import launch
+
+        if args.command == "login":
+            return launch.login(args)
+        if args.command == "logout":
+            return launch.logout(args)
+        if args.command == "purge":
+            return launch.purge(args)
+        return launch.start(args)
     except CommandError as error:
         print(f"casework: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,434 @@
+"""One case on one screen: who, flags, where now, who to call, open tasks, the chronology, a quick note.
+
+The screen is built once; ``show(case_id)`` swaps in another case's data from
+the local store. A case the store does not hold yet shows its directory entry
+at once, and fills in when the sync engine brings the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, TextArea
+
+from client.models import Case, ChronologyEvent, DirectoryEntry, Task
+from client.store import Store
+from screens import format
+from screens.keys import bind
+from screens.messages import CaseViewed, CaseWanted, OutboxChanged
+from screens.widgets.line_list import LineList, cells
+from screens.widgets.status import StatusLine
+
+WINDOW = 200
+KIND_CYCLE: tuple[tuple[str, ...], ...] = (
+    (),
+    ("visit",),
+    ("police_notification",),
+    ("ae_attendance", "health"),
+    ("school",),
+    ("missing_episode", "return_interview"),
+    ("strategy_discussion", "s47", "conference", "core_group"),
+    ("placement_move",),
+    ("note", "contact", "supervision", "management_oversight"),
+)
+DRAFT_DELAY = 0.25  # seconds of quiet typing before the draft is written
+
+
+class ChronologyWindow:
+    """The chronology as the store holds it, read 200 rows at a time."""
+
+    def __init__(self, store: Store, case_id: int, kinds: Sequence[str], key_only: bool, text: str) -> None:
+        self.store, self.case_id = store, case_id
+        self.kinds, self.key_only, self.text = tuple(kinds), key_only, text
+        self.count = store.chronology_count(case_id, kinds=self.kinds, key_only=key_only, text=text)
+        self._pages: dict[int, list[ChronologyEvent]] = {}
+
+    def __getitem__(self, index: int) -> ChronologyEvent | None:
+        page = index // WINDOW
+        rows = self._pages.get(page)
+        if rows is None:
+            if len(self._pages) > 20:
+                self._pages.clear()
+            rows = self._pages[page] = self.store.chronology_window(
+                self.case_id, page * WINDOW, WINDOW, kinds=self.kinds, key_only=self.key_only, text=self.text)
+        offset = index - page * WINDOW
+        return rows[offset] if offset < len(rows) else None
+
+
+class ChronologyList(LineList):
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"chronology--key", "chronology--date", "chronology--kind",
+                                                      "chronology--pending"}
+
+
+class TaskList(LineList):
+    COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"tasks--overdue", "tasks--dim"}
+
+
+class CaseScreen(Screen[None]):
+    CSS_PATH = "case.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        bind("case.next", "next_case", "Next case"),
+        bind("case.previous", "previous_case", "Previous", show=False),
+        bind("case.note", "note", "Note"),
+        bind("case.save_note", "save_note", "Save note", priority=True),
+        bind("case.focus_chronology", "focus_chronology", "Chronology", show=False),
+        bind("case.focus_tasks", "focus_tasks", "Tasks", show=False),
+        bind("case.search_chronology", "search_chronology", "Search chronology"),
+        bind("case.key_events", "key_events", "Key events"),
+        bind("case.kind_filter", "kind_filter", "Kind"),
+        bind("case.clear_filters", "clear_filters", "Clear filters", show=False),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(name="case")
+        self.store = store
+        self.case_id: int | None = None
+        self.case: Case | None = None
+        self.case_list: tuple[int, ...] = ()
+        self._window: ChronologyWindow | None = None
+        self._tasks: list[Task] = []
+        self._kind_index = 0
+        self._key_only = False
+        self._draft_id: int | None = None
+        self._draft_timer = None
+        self._pending: tuple[int, Sequence[int] | None] | None = None
+        self._ready = False  # is_mounted turns true only after on_mount returns
+
+    def on_mount(self) -> None:
+        self._ready = True
+        if self._pending is not None:
+            case_id, case_list = self._pending
+            self._pending = None
+            self.show(case_id, case_list)
+        self.query_one(ChronologyList).focus()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="case-header")
+        with Horizontal(id="case-body"):
+            with Vertical(id="case-side"):
+                yield Static(id="case-contacts")
+                yield Static("Open tasks", classes="panel-title")
+                yield TaskList(empty_text="No open tasks.", id="case-tasks")
+            with Vertical(id="case-chronology"):
+                yield Static(id="chronology-title", classes="panel-title")
+                yield Input(placeholder="search the chronology…", id="chronology-search")
+                yield ChronologyList(empty_text="No chronology events in the local store.", id="chronology")
+                yield Static(id="chronology-detail")
+        yield Static("n: quick note · ctrl+s: save · the draft is kept as you type", id="note-hint")
+        yield TextArea(id="note-box", soft_wrap=True, show_line_numbers=False)
+        yield StatusLine()
+        yield Footer()
+
+    # --- showing a case ------------------------------------------------------------------
+
+    def show(self, case_id: int, siblings: Sequence[int] | None = None) -> None:
+        """Swap in a case from the store; nothing here waits for the network."""
+        if not self._ready:
+            # installed but not yet composed: show it once it is
+            self._pending = (case_id, siblings)
+            return
+        if siblings is not None:
+            self.case_list = tuple(siblings)
+        if case_id != self.case_id:
+            self._flush_draft()
+            self._kind_index, self._key_only = 0, False
+            search = self.query_one("#chronology-search", Input)
+            search.value = ""
+            search.remove_class("-open")
+            self.case_id = case_id
+            self._load_draft()
+            self._reload(cursor=0)
+        else:
+            self._reload()
+        # revalidate this case and fetch its neighbours in the list, in the background
+        self.post_message(CaseWanted(case_id, self._neighbours()))
+        if self.case is not None:
+            self.post_message(CaseViewed(case_id))
+
+    def records_changed(self, case_ids: frozenset[int] | None) -> None:
+        """The sync engine brought new data; redraw in place if it touches this case."""
+        if self.case_id is not None and (case_ids is None or self.case_id in case_ids):
+            self._reload()
+
+    def _reload(self, cursor: int | None = None) -> None:
+        assert self.case_id is not None
+        cached = self.store.case(self.case_id)
+        self.case = cached.value if cached else None
+        if cached is None:
+            entry = self.store.directory_entry(self.case_id)
+            self.query_one("#case-header", Static).update(self._header_from_directory(entry))
+            self.query_one("#case-contacts", Static).update(Text("Who to call: fetching…", style="dim"))
+        else:
+            self.query_one("#case-header", Static).update(self._header(cached.value, cached.as_of))
+            self.query_one("#case-contacts", Static).update(self._contacts(cached.value))
+        self._tasks = self.store.tasks(case_id=self.case_id, status=("open", "snoozed"))
+        self.query_one(TaskList).set_rows(len(self._tasks), self._render_task, cursor=cursor)
+        self._reload_chronology(cursor=cursor)
+
+    def _neighbours(self) -> tuple[int, ...]:
+        if self.case_id not in self.case_list:
+            return ()
+        at = self.case_list.index(self.case_id)
+        return tuple(self.case_list[max(0, at - 2): at] + self.case_list[at + 1: at + 3])
+
+    def _reload_chronology(self, cursor: int | None = None) -> None:
+        assert self.case_id is not None
+        kinds = KIND_CYCLE[self._kind_index]
+        text = self.query_one("#chronology-search", Input).value.strip()
+        self._window = ChronologyWindow(self.store, self.case_id, kinds, self._key_only, text)
+        filters = []
+        if kinds:
+            filters.append(" / ".join(k.replace("_", " ") for k in kinds))
+        if self._key_only:
+            filters.append("key events")
+        if text:
+            filters.append(f"“{text}”")
+        title = f"Chronology · {self._window.count:,} event{'s' if self._window.count != 1 else ''}"
+        if filters:
+            title += " · " + " · ".join(filters)
+        self.query_one("#chronology-title", Static).update(title)
+        self.query_one(ChronologyList).set_rows(self._window.count, self._render_event, cursor=cursor)
+        self._show_detail(self.query_one(ChronologyList).cursor)
+
+    # --- header and panels ----------------------------------------------------------------
+
+    def _header(self, case: Case, as_of: str) -> Text:
+        person = case.person
+        text = Text()
+        text.append(f"{person.given_name} {person.family_name.upper()}", style="bold")
+        if person.dob:
+            text.append(f"  {format.age(person.dob)} · born {format.short_date(person.dob)}")
+        elif person.expected_dob:
+            text.append(f"  unborn · due {format.short_date(person.expected_dob)}")
+        ids = [person.la_child_id]
+        if person.nhs_number:
+            ids.append(f"NHS {person.nhs_number[:3]} {person.nhs_number[3:6]} {person.nhs_number[6:]}")
+        if person.upn:
+            ids.append(f"UPN {person.upn}")
+        ids.append(f"case {case.id}")
+        text.append("  " + " · ".join(ids), style="dim")
+        text.append("\n")
+        if case.flags:
+            for flag in case.flags:
+                style = "bold reverse red" if flag.severity == "high" else (
+                    "bold yellow" if flag.severity == "medium" else "cyan")
+                text.append(f" {flag.label} ", style=style)
+                text.append(" ")
+        else:
+            text.append("no flags", style="dim")
+        text.append("\n")
+        where = case.whereabouts
+        if where.missing_since:
+            text.append(f" MISSING since {format.short_datetime(where.missing_since)} ", style="bold reverse red")
+            text.append("  last placement: ")
+        else:
+            text.append("Now: ", style="bold")
+        text.append(" · ".join(x for x in (where.placement_type, where.carer, where.address or person.address) if x))
+        text.append("\n")
+        text.append(format.CATEGORY_LABELS.get(case.category, case.category), style="bold")
+        if case.legal_status:
+            text.append(f" · {case.legal_status}")
+        worker = case.allocated_worker_name or case.allocated_worker or "unallocated"
+        text.append(f" · allocated to {worker} ({case.team})")
+        text.append(f" · seen {format.days_since(case.last_visit_at)} ago" if case.last_visit_at else " · never seen")
+        if case.status == "closed":
+            text.append(f" · CLOSED {format.short_date(case.closed_at)}", style="bold")
+        text.append(f"   {format.as_of(as_of)}", style="dim italic")
+        return text
+
+    def _header_from_directory(self, entry: DirectoryEntry | None) -> Text:
+        text = Text()
+        if entry is None:
+            text.append(f"Case {self.case_id}", style="bold")
+            text.append("  not in the local store yet; it will appear here when it arrives.", style="dim")
+            return text
+        if entry.is_stub:
+            text.append("Restricted record", style="bold reverse red")
+            text.append(f"  {entry.message or ''}")
+            return text
+        text.append(entry.name, style="bold")
+        if entry.dob:
+            text.append(f"  {format.age(entry.dob)} · born {format.short_date(entry.dob)}")
+        text.append(f"  {entry.la_child_id or ''} · case {entry.case_id}", style="dim")
+        text.append("\n")
+        text.append(" ".join(entry.flags) or "no flags")
+        text.append("\n")
+        text.append(" · ".join(x for x in (entry.address, entry.postcode) if x))
+        text.append("\n")
+        text.append(format.CATEGORY_LABELS.get(entry.category or "", entry.category or ""), style="bold")
+        text.append(f" · {entry.allocated_worker or 'unallocated'} ({entry.team or ''})")
+        text.append("   from the directory; fetching the full record…", style="dim italic")
+        return text
+
+    def _contacts(self, case: Case) -> Text:
+        text = Text("Who to call\n", style="bold")
+        if not case.key_contacts:
+            text.append("no key contacts recorded", style="dim")
+        for contact in case.key_contacts:
+            text.append(f"{contact.role}: ", style="bold")
+            text.append(contact.name)
+            if contact.phone:
+                text.append(f"  {contact.phone}")
+            text.append("\n")
+        return text
+
+    def _render_task(self, index: int, width: int, style: Callable[[str], Style]) -> list[Segment]:
+        task = self._tasks[index]
+        due = format.due_label(task.due_on)
+        due_style = style("tasks--overdue") if format.is_overdue(task.due_on) and task.status == "open" else Style()
+        if task.status == "snoozed":
+            due, due_style = f"snoozed to {format.short_date(task.snoozed_until)}", style("tasks--dim")
+        return cells([(due, 14, due_style), (task.title, 0, Style())], width)
+
+    def _render_event(self, index: int, width: int, style: Callable[[str], Style]) -> list[Segment]:
+        assert self._window is not None
+        event = self._window[index]
+        if event is None:
+            return []
+        mark_style = style("chronology--key") if event.key_event else Style()
+        summary_style = style("chronology--pending") if event.id < 0 else Style()
+        date = format.short_date(event.occurred_at)
+        wide = width >= 90
+        parts: list[tuple[str, int, Style]] = [("★" if event.key_event else " ", 2, mark_style),
+                                               (date, 12, style("chronology--date"))]
+        if wide:
+            parts.append((event.kind.replace("_", " "), 20, style("chronology--kind")))
+            parts.append((event.source_agency or "", 14, style("chronology--date")))
+        parts.append((event.summary + (" (not sent yet)" if event.id < 0 else ""), 0, summary_style))
+        return cells(parts, width)
+
+    def _show_detail(self, index: int) -> None:
+        detail = self.query_one("#chronology-detail", Static)
+        event = self._window[index] if self._window and self._window.count else None
+        if event is None:
+            detail.update("")
+            return
+        text = Text()
+        text.append(f"{format.short_datetime(event.occurred_at)} · {event.kind.replace('_', ' ')}", style="bold")
+        if event.source_agency:
+            text.append(f" · {event.source_agency}")
+        if event.author:
+            text.append(f" · {event.author}", style="dim")
+        text.append("\n" + (event.detail or event.summary))
+        detail.update(text)
+
+    def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
+        if isinstance(event.line_list, ChronologyList):
+            self._show_detail(event.index)
+
+    # --- moving between cases ------------------------------------------------------------
+
+    def _step(self, delta: int) -> None:
+        if self.case_id not in self.case_list:
+            self.notify("This case was not opened from a list.", severity="information")
+            return
+        at = self.case_list.index(self.case_id) + delta
+        if 0 <= at < len(self.case_list):
+            self.show(self.case_list[at])
+        else:
+            self.notify("No more cases in that direction.", severity="information")
+
+    def action_next_case(self) -> None:
+        self._step(1)
+
+    def action_previous_case(self) -> None:
+        self._step(-1)
+
+    # --- chronology filters -----------------------------------------------------------------
+
+    def action_focus_chronology(self) -> None:
+        self.query_one(ChronologyList).focus()
+
+    def action_focus_tasks(self) -> None:
+        self.query_one(TaskList).focus()
+
+    def action_key_events(self) -> None:
+        self._key_only = not self._key_only
+        self._reload_chronology(cursor=0)
+
+    def action_kind_filter(self) -> None:
+        self._kind_index = (self._kind_index + 1) % len(KIND_CYCLE)
+        self._reload_chronology(cursor=0)
+
+    def action_clear_filters(self) -> None:
+        self._kind_index, self._key_only = 0, False
+        search = self.query_one("#chronology-search", Input)
+        search.value = ""
+        search.remove_class("-open")
+        self._reload_chronology(cursor=0)
+        self.query_one(ChronologyList).focus()
+
+    def action_search_chronology(self) -> None:
+        search = self.query_one("#chronology-search", Input)
+        search.add_class("-open")
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "chronology-search":
+            self._reload_chronology(cursor=0)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "chronology-search":
+            self.query_one(ChronologyList).focus()
+
+    # --- the quick note ------------------------------------------------------------------
+
+    def action_note(self) -> None:
+        self.query_one("#note-box", TextArea).focus()
+
+    def _load_draft(self) -> None:
+        box = self.query_one("#note-box", TextArea)
+        drafts = self.store.drafts(self.case_id)
+        draft = drafts[0] if drafts else None
+        self._draft_id = draft.id if draft else None
+        with box.prevent(TextArea.Changed):
+            box.text = draft.body if draft else ""
+        if draft:
+            self.notify("Your unsaved note on this case is back in the note box.", title="Draft restored")
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
+
+    def _flush_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        if self.case_id is None or not self._ready:
+            return
+        body = self.query_one("#note-box", TextArea).text
+        if body.strip():
+            self._draft_id = self.store.save_draft(self.case_id, "case_note", body, draft_id=self._draft_id)
+        elif self._draft_id is not None:
+            self.store.discard_draft(self._draft_id)
+            self._draft_id = None
+
+    def action_save_note(self) -> None:
+        box = self.query_one("#note-box", TextArea)
+        if self.case_id is None or not box.text.strip():
+            self.notify("Write the note first.", severity="warning")
+            return
+        self._flush_draft()
+        self.store.add_note(self.case_id, "case_note", box.text, draft_id=self._draft_id)
+        self._draft_id = None
+        with box.prevent(TextArea.Changed):
+            box.text = ""
+        self._reload_chronology(cursor=0)
+        self.query_one(ChronologyList).focus()
+        self.post_message(OutboxChanged())
+        self.notify("Note saved on this device; it will be sent to the server as soon as it can.")
+
+    def on_screen_suspend(self) -> None:
+        self._flush_draft()
+
+    def flush(self) -> None:
+        """Called by the App before it exits, so the last keystrokes are in the draft."""
+        self._flush_draft()

@@ -1,0 +1,245 @@
+"""The casework App: screens built once and kept mounted, a store on this device, sync in the background."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from client.api import CaseAPI
+from client.errors import CaseworkError, SignInFailed
+from client.store import Store
+from client.sync import Changed, Notice, Progress, Status, SyncEngine, SyncEvent
+from screens.case import CaseScreen
+from screens.caseload import CaseloadScreen
+from screens.help import HelpScreen
+from screens.keys import bind
+from screens.messages import CaseViewed, CaseWanted, OpenCase, OutboxChanged
+from screens.search import SearchScreen
+from screens.sign_in import SignInScreen
+from screens.widgets.status import StatusLine, SyncState
+from tui.keymap import Keymap
+
+MAIN_SCREENS = ("caseload", "search", "case")
+
+class CaseworkApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "casework"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS = [
+        bind("app.quit", "quit", "Quit", show=False, priority=True),
+        bind("app.help", "help", "Help"),
+        bind("app.caseload", "show_caseload", "My cases"),
+        bind("app.search", "show_search", "Search"),
+        bind("app.refresh", "sync_now", "Refresh", show=False),
+        bind("app.back", "back", "Back", show=False),
+        bind("app.command_palette", "command_palette", "Commands", show=False),
+    ]
+
+    def __init__(self, *, store: Store, api: CaseAPI, username: str, keymap: Keymap,
+                 sync: SyncEngine | None = None, start_screen: str = "caseload") -> None:
+        super().__init__()
+        self.store = store
+        self.api = api
+        self.username = username
+        self.keymap_in_force = keymap
+        self.sync = sync
+        self.start_screen = start_screen
+        self.sync_state = SyncState()
+        self._sign_in_open = False
+        # animations cost a frame each over SSH
+        self.animation_level = "none"
+
+    # --- start-up -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap_in_force.overrides())
+        self.install_screen(CaseloadScreen(self.store, self.username), "caseload")
+        self.install_screen(SearchScreen(self.store), "search")
+        self.install_screen(CaseScreen(self.store), "case")
+        self.push_screen(self.start_screen)
+        for problem in self.keymap_in_force.problems:
+            self.notify(str(problem), title="keybindings.toml", severity="warning", timeout=15)
+        self._update_counts()
+        if self.sync is not None:
+            self.run_worker(self._start_sync(), name="sync", group="sync")
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def _go(self, name: str) -> None:
+        """Show one of the main screens, which are always mounted: no rebuild, no spinner."""
+        if self.screen.name == name:
+            return
+        stack = [s.name for s in self.screen_stack]
+        if name in stack:
+            while self.screen.name != name:
+                self.pop_screen()
+        else:
+            self.push_screen(name)
+
+    def action_show_caseload(self) -> None:
+        self._go("caseload")
+
+    def action_show_search(self) -> None:
+        self._go("search")
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        rows = []
+        descriptions = self._descriptions()
+        for action_id, keys in self.keymap_in_force.keys.items():
+            shown = ", ".join(self.get_key_display(self._binding_for(k)) for k in keys.split(","))
+            rows.append((action_id, shown, descriptions.get(action_id, "")))
+        self.push_screen(HelpScreen(rows, [str(p) for p in self.keymap_in_force.problems]))
+
+    def _binding_for(self, key: str):  # type: ignore[no-untyped-def]
+        from textual.binding import Binding
+
+        return Binding(key, "")
+
+    def _descriptions(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        classes: list[type] = [type(self), *(type(s) for s in self._installed_screens.values()
+                                             if isinstance(s, Screen))]
+        from screens.widgets.line_list import LineList
+
+        classes.append(LineList)
+        for cls in classes:
+            for binding in getattr(cls, "BINDINGS", []):
+                if getattr(binding, "id", None):
+                    out[binding.id] = binding.description
+        return out
+
+    def get_system_commands(self, screen: Screen) -> Any:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("My cases", "Show my caseload", self.action_show_caseload)
+        yield SystemCommand("Search", "Find a child by name, date of birth, address or ID", self.action_show_search)
+        yield SystemCommand("Refresh", "Sync with the server now", self.action_sync_now)
+        yield SystemCommand("Keys", "Every key and what it does", self.action_help)
+
+    def on_open_case(self, message: OpenCase) -> None:
+        case_screen = self.get_screen("case")
+        assert isinstance(case_screen, CaseScreen)
+        case_screen.show(message.case_id, message.siblings)
+        self._go("case")
+
+    def on_case_viewed(self, message: CaseViewed) -> None:
+        self.store.record_view(message.case_id, message.what)
+
+    def on_case_wanted(self, message: CaseWanted) -> None:
+        if self.sync is not None:
+            self.sync.prefetch([message.case_id, *message.neighbours])
+
+    def on_outbox_changed(self, message: OutboxChanged) -> None:
+        self._update_counts()
+        if self.sync is not None:
+            self.sync.wake()
+
+    def action_sync_now(self) -> None:
+        if self.sync is not None:
+            self.sync.wake()
+            self.notify("Syncing with the server…", timeout=2)
+
+    # --- sync ------------------------------------------------------------------------------------
+
+    async def _start_sync(self) -> None:
+        assert self.sync is not None
+        self.sync.subscribe(self.handle_sync_event)
+        await self.sync.start()
+
+    def handle_sync_event(self, event: SyncEvent) -> None:
+        """Called on the event loop by the sync engine: update screens in place, cursor and scroll kept."""
+        if isinstance(event, Changed):
+            self._records_changed(event)
+        elif isinstance(event, Progress):
+            done = event.phase == "done"
+            self._set_state(phase=None if done else event.phase, done=event.done, total=event.total or 0)
+        elif isinstance(event, Status):
+            self._set_state(online=event.online, last_sync=event.last_sync, signed_in=not event.session_expired)
+            if event.session_expired:
+                self.ask_to_sign_in("Your session has ended.")
+        elif isinstance(event, Notice):
+            severity = {"info": "information", "warning": "warning", "error": "error"}.get(event.level, "warning")
+            self.notify(event.message, severity=severity, timeout=12)  # type: ignore[arg-type]
+        self._update_counts()
+
+    def _records_changed(self, event: Changed) -> None:
+        case_screen = self._installed_screens.get("case")
+        if isinstance(case_screen, CaseScreen) and case_screen.is_mounted:
+            touched = event.cases | event.timelines | event.purged
+            tasks_touched = bool(event.tasks)
+            if case_screen.case_id is not None and (case_screen.case_id in touched or tasks_touched):
+                case_screen.records_changed(frozenset({case_screen.case_id}))
+        caseload = self._installed_screens.get("caseload")
+        if isinstance(caseload, CaseloadScreen) and caseload.is_mounted and (
+                event.caseload or event.cases or event.tasks or event.purged):
+            caseload.reload()
+        search = self._installed_screens.get("search")
+        if isinstance(search, SearchScreen) and search.is_mounted and (event.directory or event.purged):
+            search.records_changed()
+
+    def _set_state(self, **changes: Any) -> None:
+        self.sync_state = replace(self.sync_state, **changes)
+
+    def _update_counts(self) -> None:
+        counts = self.store.outbox_counts()
+        self._set_state(pending=counts.get("pending", 0), failed=counts.get("failed", 0),
+                        conflicts=counts.get("conflicts", 0))
+        for screen in {*self._installed_screens.values(), *self.screen_stack}:
+            if isinstance(screen, Screen) and screen.is_mounted:
+                for line in screen.query(StatusLine):
+                    line.show(self.sync_state)
+
+    # --- signing in again ---------------------------------------------------------------------
+
+    def ask_to_sign_in(self, reason: str, error: str = "") -> None:
+        if self._sign_in_open:
+            return
+        self._sign_in_open = True
+        self._set_state(signed_in=False)
+        self._update_counts()
+        self.push_screen(SignInScreen(self.username, reason, error), self._signed_in)
+
+    def _signed_in(self, answer: tuple[str, str] | None) -> None:
+        self._sign_in_open = False
+        if answer is None:
+            self.notify("Working offline. Your notes and changes wait on this device until you sign in.",
+                        timeout=8)
+            return
+        username, password = answer
+        if username != self.username:
+            self.ask_to_sign_in("Sign in as the same user; the store on this device is theirs.",
+                                f"This device's data belongs to {self.username}.")
+            return
+        self.run_worker(self._sign_in(password), group="sign-in")
+
+    async def _sign_in(self, password: str) -> None:
+        try:
+            await self.api.sign_in(self.username, password)
+        except SignInFailed as error:
+            self.ask_to_sign_in("Sign in to carry on.", str(error))
+            return
+        except CaseworkError as error:
+            self.ask_to_sign_in("Sign in to carry on.", str(error))
+            return
+        self._set_state(signed_in=True)
+        self._update_counts()
+        self.notify("Signed in. Sending what was waiting.", timeout=4)
+        if self.sync is not None:
+            self.sync.wake()
+
+    # --- leaving -------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        case_screen = self._installed_screens.get("case")
+        if isinstance(case_screen, CaseScreen):
+            case_screen.flush()
+        if self.sync is not None:
+            await self.sync.stop()
+        self.exit()
