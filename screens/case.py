@@ -200,48 +200,63 @@ class CaseScreen(Screen[None]):
     # --- header and panels ----------------------------------------------------------------
 
     def _header(self, case: Case, as_of: str) -> Text:
+        """Four lines, each cut to the width, so allocation and whereabouts are never pushed off at 80×24."""
         person = case.person
-        text = Text()
-        text.append(f"{person.given_name} {person.family_name.upper()}", style="bold")
+        wide = self.size.width >= 120
+        first = Text()
+        first.append(f"{person.given_name} {person.family_name.upper()}", style="bold")
         if person.dob:
-            text.append(f"  {format.age(person.dob)} · born {format.short_date(person.dob)}")
+            first.append(f"  {format.age(person.dob)} · born {format.short_date(person.dob)}")
         elif person.expected_dob:
-            text.append(f"  unborn · due {format.short_date(person.expected_dob)}")
-        ids = [person.la_child_id]
+            first.append(f"  unborn · due {format.short_date(person.expected_dob)}")
+        ids = [f"case {case.id}", person.la_child_id]
         if person.nhs_number:
             ids.append(f"NHS {person.nhs_number[:3]} {person.nhs_number[3:6]} {person.nhs_number[6:]}")
-        if person.upn:
+        if person.upn and wide:
             ids.append(f"UPN {person.upn}")
-        ids.append(f"case {case.id}")
-        text.append("  " + " · ".join(ids), style="dim")
-        text.append("\n")
-        if case.flags:
-            for flag in case.flags:
-                style = "bold reverse red" if flag.severity == "high" else (
-                    "bold yellow" if flag.severity == "medium" else "cyan")
-                text.append(f" {flag.label} ", style=style)
-                text.append(" ")
-        else:
-            text.append("no flags", style="dim")
-        text.append("\n")
+        first.append("  " + " · ".join(ids), style="dim")
+        flags = Text()
+        for flag in case.flags:
+            style = "bold reverse red" if flag.severity == "high" else (
+                "bold yellow" if flag.severity == "medium" else "cyan")
+            flags.append(f" {flag.label} ", style=style)
+            flags.append(" ")
+        if not case.flags:
+            flags.append("no flags", style="dim")
         where = case.whereabouts
+        now = Text()
         if where.missing_since:
-            text.append(f" MISSING since {format.short_datetime(where.missing_since)} ", style="bold reverse red")
-            text.append("  last placement: ")
+            now.append(f" MISSING since {format.short_datetime(where.missing_since)} ", style="bold reverse red")
+            now.append("  last placement: ")
         else:
-            text.append("Now: ", style="bold")
-        text.append(" · ".join(x for x in (where.placement_type, where.carer, where.address or person.address) if x))
-        text.append("\n")
-        text.append(format.CATEGORY_LABELS.get(case.category, case.category), style="bold")
-        if case.legal_status:
-            text.append(f" · {case.legal_status}")
+            now.append("Now: ", style="bold")
+        now.append(" · ".join(x for x in (where.placement_type, where.carer, where.address or person.address) if x))
+        allocation = Text()
+        allocation.append(format.CATEGORY_LABELS.get(case.category, case.category), style="bold")
+        if case.legal_status and wide:
+            allocation.append(f" · {case.legal_status}")
         worker = case.allocated_worker_name or case.allocated_worker or "unallocated"
-        text.append(f" · allocated to {worker} ({case.team})")
-        text.append(f" · seen {format.days_since(case.last_visit_at)} ago" if case.last_visit_at else " · never seen")
+        allocation.append(f" · {worker} ({case.team})")
+        allocation.append(f" · seen {format.days_since(case.last_visit_at)} ago" if case.last_visit_at
+                          else " · never seen")
         if case.status == "closed":
-            text.append(f" · CLOSED {format.short_date(case.closed_at)}", style="bold")
-        text.append(f"   {format.as_of(as_of)}", style="dim italic")
-        return text
+            allocation.append(f" · CLOSED {format.short_date(case.closed_at)}", style="bold")
+        allocation.append(f"  {format.as_of(as_of)}", style="dim italic")
+        return self._lines(first, flags, now, allocation)
+
+    def _lines(self, *lines: Text) -> Text:
+        width = max(20, self.size.width - 2)
+        out = Text()
+        for n, line in enumerate(lines):
+            line.truncate(width, overflow="ellipsis")
+            out.append_text(line)
+            if n < len(lines) - 1:
+                out.append("\n")
+        return out
+
+    def on_resize(self) -> None:
+        if self.case_id is not None and self._ready:
+            self._reload()
 
     def _header_from_directory(self, entry: DirectoryEntry | None) -> Text:
         text = Text()
@@ -256,28 +271,25 @@ class CaseScreen(Screen[None]):
         text.append(entry.name, style="bold")
         if entry.dob:
             text.append(f"  {format.age(entry.dob)} · born {format.short_date(entry.dob)}")
-        text.append(f"  {entry.la_child_id or ''} · case {entry.case_id}", style="dim")
-        text.append("\n")
-        text.append(" ".join(entry.flags) or "no flags")
-        text.append("\n")
-        text.append(" · ".join(x for x in (entry.address, entry.postcode) if x))
-        text.append("\n")
-        text.append(format.CATEGORY_LABELS.get(entry.category or "", entry.category or ""), style="bold")
-        text.append(f" · {entry.allocated_worker or 'unallocated'} ({entry.team or ''})")
-        text.append("   from the directory; fetching the full record…", style="dim italic")
-        return text
+        text.append(f"  case {entry.case_id} · {entry.la_child_id or ''}", style="dim")
+        flags = Text(" ".join(entry.flags) or "no flags")
+        address = Text(" · ".join(x for x in (entry.address, entry.postcode) if x))
+        allocation = Text(format.CATEGORY_LABELS.get(entry.category or "", entry.category or ""), style="bold")
+        allocation.append(f" · {entry.allocated_worker or 'unallocated'} ({entry.team or ''})")
+        allocation.append("  from the directory; fetching the full record…", style="dim italic")
+        return self._lines(text, flags, address, allocation)
 
     def _contacts(self, case: Case) -> Text:
-        text = Text("Who to call\n", style="bold")
+        """One line per contact, phone number first: the duty worker is about to ring it."""
+        lines = [Text("Who to call", style="bold")]
         if not case.key_contacts:
-            text.append("no key contacts recorded", style="dim")
+            lines.append(Text("no key contacts recorded", style="dim"))
         for contact in case.key_contacts:
-            text.append(f"{contact.role}: ", style="bold")
-            text.append(contact.name)
-            if contact.phone:
-                text.append(f"  {contact.phone}")
-            text.append("\n")
-        return text
+            line = Text()
+            line.append(f"{contact.phone or 'no number'}  ", style="bold")
+            line.append(f"{contact.role}: {contact.name}")
+            lines.append(line)
+        return Text("\n").join(lines)
 
     def _render_task(self, index: int, width: int, style: Callable[[str], Style]) -> list[Segment]:
         task = self._tasks[index]
