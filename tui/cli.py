@@ -65,7 +65,6 @@ def build_parser() -> Parser:
     serve = with_database(server_commands.add_parser("serve", help="serve the Case API"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
-    serve.add_argument("--workers", type=_positive, default=1)
     with_database(server_commands.add_parser("migrate", help="bring the database schema up to date"))
     seed = with_database(server_commands.add_parser("seed", help="fill an empty database with synthetic data"))
     seed.add_argument("--cases", type=_positive, default=200)
