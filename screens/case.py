@@ -83,7 +83,9 @@ class CaseScreen(Screen[None]):
         bind("case.search_chronology", "search_chronology", "Search chronology"),
         bind("case.key_events", "key_events", "Key events"),
         bind("case.kind_filter", "kind_filter", "Kind"),
-        bind("case.clear_filters", "clear_filters", "Clear filters", show=False),
+        # priority: it must work while typing in the chronology search, whose Input would take ctrl+x as "cut";
+        # check_action hands the key back to the note box, where it cuts as usual
+        bind("case.clear_filters", "clear_filters", "Clear filters", show=False, priority=True),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -217,16 +219,15 @@ class CaseScreen(Screen[None]):
         first.append("  " + " · ".join(ids), style="dim")
         flags = Text()
         for flag in case.flags:
-            style = "bold reverse red" if flag.severity == "high" else (
-                "bold yellow" if flag.severity == "medium" else "cyan")
-            flags.append(f" {flag.label} ", style=style)
+            flags.append(f" {flag.label} ", style=self._severity_style(flag.severity))
             flags.append(" ")
         if not case.flags:
             flags.append("no flags", style="dim")
         where = case.whereabouts
         now = Text()
         if where.missing_since:
-            now.append(f" MISSING since {format.short_datetime(where.missing_since)} ", style="bold reverse red")
+            now.append(f" MISSING since {format.short_datetime(where.missing_since)} ",
+                       style=self._severity_style("high"))
             now.append("  last placement: ")
         else:
             now.append("Now: ", style="bold")
@@ -243,6 +244,15 @@ class CaseScreen(Screen[None]):
             allocation.append(f" · CLOSED {format.short_date(case.closed_at)}", style="bold")
         allocation.append(f"  {format.as_of(as_of)}", style="dim italic")
         return self._lines(first, flags, now, allocation)
+
+    def _severity_style(self, severity: str) -> Style:
+        """Flags in the theme's error and warning colours, so they follow the theme (and 16 colours)."""
+        theme = self.app.current_theme
+        if severity == "high":
+            return Style(color=theme.foreground or "white", bgcolor=theme.error, bold=True)
+        if severity == "medium":
+            return Style(color=theme.warning, bold=True)
+        return Style(color=theme.accent)
 
     def _lines(self, *lines: Text) -> Text:
         width = max(20, self.size.width - 2)
@@ -265,7 +275,7 @@ class CaseScreen(Screen[None]):
             text.append("  not in the local store yet; it will appear here when it arrives.", style="dim")
             return text
         if entry.is_stub:
-            text.append("Restricted record", style="bold reverse red")
+            text.append(" Restricted record ", style=self._severity_style("high"))
             text.append(f"  {entry.message or ''}")
             return text
         text.append(entry.name, style="bold")
@@ -368,6 +378,11 @@ class CaseScreen(Screen[None]):
     def action_kind_filter(self) -> None:
         self._kind_index = (self._kind_index + 1) % len(KIND_CYCLE)
         self._reload_chronology(cursor=0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filters" and self._ready and self.query_one("#note-box", TextArea).has_focus:
+            return False
+        return True
 
     def action_clear_filters(self) -> None:
         self._kind_index, self._key_only = 0, False

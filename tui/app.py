@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 
 from client.api import CaseAPI
@@ -19,6 +22,7 @@ from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, OpenCase, OutboxChanged
 from screens.search import SearchScreen
 from screens.sign_in import SignInScreen
+from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine, SyncState
 from tui.keymap import Keymap
 
@@ -91,37 +95,35 @@ class CaseworkApp(App[None]):
             self.pop_screen()
 
     def action_help(self) -> None:
-        rows = []
         descriptions = self._descriptions()
-        for action_id, keys in self.keymap_in_force.keys.items():
-            shown = ", ".join(self.get_key_display(self._binding_for(k)) for k in keys.split(","))
-            rows.append((action_id, shown, descriptions.get(action_id, "")))
+        rows = [(action_id, ", ".join(self.get_key_display(Binding(k, "")) for k in keys.split(",")),
+                 descriptions.get(action_id, "")) for action_id, keys in self.keymap_in_force.keys.items()]
         self.push_screen(HelpScreen(rows, [str(p) for p in self.keymap_in_force.problems]))
 
-    def _binding_for(self, key: str):  # type: ignore[no-untyped-def]
-        from textual.binding import Binding
-
-        return Binding(key, "")
-
     def _descriptions(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        classes: list[type] = [type(self), *(type(s) for s in self._installed_screens.values()
-                                             if isinstance(s, Screen))]
-        from screens.widgets.line_list import LineList
+        classes: list[type] = [type(self), LineList,
+                               *(type(s) for s in self._installed_screens.values() if isinstance(s, Screen))]
+        return {binding.id: binding.description for cls in classes for binding in getattr(cls, "BINDINGS", [])
+                if getattr(binding, "id", None)}
 
-        classes.append(LineList)
-        for cls in classes:
-            for binding in getattr(cls, "BINDINGS", []):
-                if getattr(binding, "id", None):
-                    out[binding.id] = binding.description
-        return out
-
-    def get_system_commands(self, screen: Screen) -> Any:
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette lists every action that works where you are, with its id and keys."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("My cases", "Show my caseload", self.action_show_caseload)
-        yield SystemCommand("Search", "Find a child by name, date of birth, address or ID", self.action_show_search)
-        yield SystemCommand("Refresh", "Sync with the server now", self.action_sync_now)
-        yield SystemCommand("Keys", "Every key and what it does", self.action_help)
+        owners: list[Any] = [self, screen]
+        focused = screen.focused
+        if isinstance(focused, LineList):
+            owners.append(focused)
+        seen: set[str] = set()
+        for owner in owners:
+            for binding in getattr(type(owner), "BINDINGS", []):
+                action_id = getattr(binding, "id", None)
+                if not action_id or action_id in seen or action_id == "app.command_palette":
+                    continue
+                seen.add(action_id)
+                keys = ", ".join(self.get_key_display(Binding(k, "")) for k in
+                                 self.keymap_in_force.keys.get(action_id, binding.key).split(","))
+                yield SystemCommand(binding.description, f"{action_id}  ({keys})",
+                                    partial(self.run_action, binding.action, owner))
 
     def on_open_case(self, message: OpenCase) -> None:
         case_screen = self.get_screen("case")

@@ -40,26 +40,30 @@ class StatusLine(Static):
     def show(self, state: SyncState) -> None:
         if state != self.state:
             self.state = state
-            self.update(self.describe(state))
+            self.update(self.describe(state, self._palette()))
 
     def on_mount(self) -> None:
-        self.update(self.describe(self.state))
+        self.update(self.describe(self.state, self._palette()))
+
+    def _palette(self) -> dict[str, str]:
+        theme = self.app.current_theme
+        return {"ok": theme.success or "green", "warn": theme.warning or "yellow", "bad": theme.error or "red"}
 
     @staticmethod
-    def describe(state: SyncState) -> Text:
+    def describe(state: SyncState, palette: dict[str, str]) -> Text:
         text = Text()
         if not state.signed_in:
-            text.append("● signed out", style="bold red")
+            text.append("● signed out — sign in to send and receive", style=f"bold {palette['bad']}")
         elif state.online:
-            text.append("● online", style="bold green")
+            text.append("● online", style=f"bold {palette['ok']}")
         else:
-            text.append("○ offline — working from this device", style="bold yellow")
+            text.append("○ offline — working from this device", style=f"bold {palette['warn']}")
         text.append(f"   {state.pending} unsent")
         if state.failed:
-            text.append(f" ({state.failed} retrying)", style="yellow")
+            text.append(f" ({state.failed} retrying)", style=palette["warn"])
         if state.conflicts:
             text.append(f"   {state.conflicts} conflict{'s' if state.conflicts != 1 else ''} to resolve",
-                        style="bold red")
+                        style=f"bold {palette['bad']}")
         if state.phase and state.total:
             filled = int(20 * min(state.done, state.total) / state.total)
             text.append(f"   syncing {state.phase} [{'█' * filled}{'░' * (20 - filled)}] {state.done}/{state.total}")
