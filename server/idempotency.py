@@ -67,7 +67,8 @@ def once(
             ))
     except IntegrityError:
         # a concurrent request with the same key won the race: undo ours, answer as it did
-        raise ProblemError(409, "The same Idempotency-Key is being used by another request right now; retry.")
+        raise ProblemError(409, "The same Idempotency-Key is being used by another request right now; "
+                                "retry.") from None
     headers = {"Location": location} if location else None
     return JSONResponse(payload, status_code=status, headers=headers)
 

@@ -101,7 +101,8 @@ def _run_tui(url: str, username: str, *, fresh: bool) -> int:
     try:
         role = asyncio.run(sign_in())
     except CaseworkError as error:
-        raise CommandError(f"cannot sign in as {username}: {error} (demo users: duty, worker, manager, admin)")
+        raise CommandError(f"cannot sign in as {username}: {error} (demo users: duty, worker, manager, "
+                           "admin)") from None
     return run_tui(url, username, start_screen="search" if role == "duty" else "caseload")
 
 
