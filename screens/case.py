@@ -8,6 +8,7 @@ at once, and fills in when the sync engine brings the rest.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from rich.segment import Segment
 from rich.style import Style
@@ -15,14 +16,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from client.models import Case, ChronologyEvent, DirectoryEntry, Task
 from client.store import Store
 from screens import format
 from screens.keys import bind
-from screens.messages import CaseViewed, CaseWanted, OutboxChanged
+from screens.messages import CaseViewed, CaseWanted, ExportWanted, OutboxChanged
+from screens.note_editor import OpenNoteEditor, OpenNotes
 from screens.widgets.line_list import LineList, cells
+from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
 WINDOW = 200
@@ -86,6 +89,9 @@ class CaseScreen(Screen[None]):
         # priority: it must work while typing in the chronology search, whose Input would take ctrl+x as "cut";
         # check_action hands the key back to the note box, where it cuts as usual
         bind("case.clear_filters", "clear_filters", "Clear filters", show=False, priority=True),
+        bind("case.note_editor", "note_editor", "Full note", show=False),
+        bind("case.notes", "notes", "Notes", show=False),
+        bind("case.export", "export", "Export", show=False),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -102,6 +108,7 @@ class CaseScreen(Screen[None]):
         self._draft_timer = None
         self._pending: tuple[int, Sequence[int] | None] | None = None
         self._ready = False  # is_mounted turns true only after on_mount returns
+        self.stale_draft = False  # set when the full editor takes over this case's note
 
     def on_mount(self) -> None:
         self._ready = True
@@ -126,7 +133,7 @@ class CaseScreen(Screen[None]):
         yield Static("n: quick note · ctrl+s: save · the draft is kept as you type", id="note-hint")
         yield TextArea(id="note-box", soft_wrap=True, show_line_numbers=False)
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     # --- showing a case ------------------------------------------------------------------
 
@@ -410,14 +417,31 @@ class CaseScreen(Screen[None]):
     def action_note(self) -> None:
         self.query_one("#note-box", TextArea).focus()
 
-    def _load_draft(self) -> None:
+    def action_note_editor(self) -> None:
+        if self.case_id is not None:
+            self._flush_draft()
+            self.stale_draft = True
+            self.post_message(OpenNoteEditor(self.case_id))
+
+    def action_notes(self) -> None:
+        if self.case_id is not None:
+            self.post_message(OpenNotes(self.case_id))
+
+    def action_export(self) -> None:
+        if self.case_id is not None:
+            self.post_message(ExportWanted(self.case_id))
+
+    def _load_draft(self, *, announce: bool = True) -> None:
         box = self.query_one("#note-box", TextArea)
-        drafts = self.store.drafts(self.case_id)
+        # only the quick box's own kind of draft: a visit or amendment draft belongs to the full editor
+        drafts = [d for d in self.store.drafts(self.case_id) if d.kind == "case_note" and d.amends is None]
         draft = drafts[0] if drafts else None
         self._draft_id = draft.id if draft else None
-        with box.prevent(TextArea.Changed):
-            box.text = draft.body if draft else ""
-        if draft:
+        body = draft.body if draft else ""
+        if box.text != body:  # re-rendering the note box costs a frame's worth: only when it changes
+            with box.prevent(TextArea.Changed):
+                box.text = body
+        if draft and announce:
             self.notify("Your unsaved note on this case is back in the note box.", title="Draft restored")
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -444,7 +468,9 @@ class CaseScreen(Screen[None]):
             self.notify("Write the note first.", severity="warning")
             return
         self._flush_draft()
-        self.store.add_note(self.case_id, "case_note", box.text, draft_id=self._draft_id)
+        # the time it was written here, not the time it reaches the server (it may be sent hours later)
+        written = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.store.add_note(self.case_id, "case_note", box.text, occurred_at=written, draft_id=self._draft_id)
         self._draft_id = None
         with box.prevent(TextArea.Changed):
             box.text = ""
@@ -455,6 +481,13 @@ class CaseScreen(Screen[None]):
 
     def on_screen_suspend(self) -> None:
         self._flush_draft()
+
+    def on_screen_resume(self) -> None:
+        # back from the full note editor, which may have saved or changed the shared draft
+        if self.stale_draft and self.case_id is not None and self._ready:
+            self.stale_draft = False
+            self._load_draft(announce=False)
+            self._reload_chronology()
 
     def flush(self) -> None:
         """Called by the App before it exits, so the last keystrokes are in the draft."""

@@ -8,7 +8,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from client.models import CaseSummary
 from client.store import Store
@@ -16,6 +16,7 @@ from screens import format
 from screens.keys import bind
 from screens.messages import OpenCase
 from screens.widgets.line_list import LineList, cells
+from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
 COLUMNS = ("Name", "Age", "Category", "Flags", "Whereabouts", "Next due", "Seen")
@@ -40,7 +41,8 @@ class CaseloadScreen(Screen[None]):
     CSS_PATH = "caseload.tcss"
     BINDINGS = [
         bind("caseload.filter", "filter", "Filter"),
-        bind("caseload.clear_filter", "clear_filter", "Clear filter"),
+        # priority: it must work while typing in the filter box, whose Input would take ctrl+x as "cut"
+        bind("caseload.clear_filter", "clear_filter", "Clear filter", priority=True),
     ]
 
     def __init__(self, store: Store, username: str) -> None:
@@ -56,7 +58,7 @@ class CaseloadScreen(Screen[None]):
         yield Static(id="caseload-columns")
         yield CaseList(empty_text="No open cases allocated to you in the local store yet.", id="caseload-list")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.reload()
@@ -91,12 +93,13 @@ class CaseloadScreen(Screen[None]):
     def _widths(self, width: int) -> list[int]:
         if width >= 120:
             return [26, 5, 17, 22, 28, 13, 0]
-        return [20, 4, 5, 12, 16, 11, 0]
+        return [20, 4, 5, 12, 15, 12, 0]  # "overdue 27d" is 11: one blank before the Seen column
 
     def _draw_columns(self) -> None:
         width = self.size.width
         widths = self._widths(width)
-        header = "".join(name[:w].ljust(w) if w else name for name, w in zip(COLUMNS, widths))
+        # a column's heading keeps a blank before the next one, however narrow the column
+        header = "".join(name[: w - 1].ljust(w) if w else name for name, w in zip(COLUMNS, widths, strict=True))
         self.query_one("#caseload-columns", Static).update(header[:width])
 
     def _render_row(self, index: int, width: int, style: Callable[[str], Style]) -> list[Segment]:

@@ -36,3 +36,11 @@ class CaseViewed(Message):
 
 class OutboxChanged(Message):
     """A write was queued: the sync engine should send it soon."""
+
+
+class ExportWanted(Message):
+    """Export this case's chronology (the App opens the export dialog)."""
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__()
+        self.case_id = case_id

@@ -8,7 +8,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from client.models import DirectoryEntry
 from client.store import Store
@@ -16,6 +16,7 @@ from screens import format
 from screens.keys import bind
 from screens.messages import OpenCase
 from screens.widgets.line_list import LineList, cells
+from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
 LIMIT = 100
@@ -41,7 +42,7 @@ class SearchScreen(Screen[None]):
         yield Static(HINT, id="search-info")
         yield ResultList(empty_text="No matches in the directory on this device.", id="search-results")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#search-query", Input).focus()

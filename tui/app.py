@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 
 from client.api import CaseAPI
 from client.errors import CaseworkError, SignInFailed
 from client.store import Store
-from client.sync import Changed, Notice, Progress, Status, SyncEngine, SyncEvent
+from client.sync import ME, Changed, Notice, Progress, Status, SyncEngine, SyncEvent
+from screens.admin import AdminScreen
 from screens.case import CaseScreen
 from screens.caseload import CaseloadScreen
 from screens.help import HelpScreen
 from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, OpenCase, OutboxChanged
+from screens.note_editor import NoteEditorScreen, NoteSaved, NotesScreen, OpenNoteEditor, OpenNotes
 from screens.search import SearchScreen
+from screens.seen import mark_seen
 from screens.sign_in import SignInScreen
+from screens.sync_screen import SyncScreen
 from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine, SyncState
 from tui.keymap import Keymap
 
-MAIN_SCREENS = ("caseload", "search", "case")
+ADMIN_ROLES = ("admin", "manager")
+
 
 class CaseworkApp(App[None]):
     CSS_PATH = "app.tcss"
@@ -38,13 +45,15 @@ class CaseworkApp(App[None]):
         bind("app.help", "help", "Help"),
         bind("app.caseload", "show_caseload", "My cases"),
         bind("app.search", "show_search", "Search"),
+        bind("app.sync", "show_sync", "Sync"),
+        bind("app.admin", "show_admin", "Admin", show=False),
         bind("app.refresh", "sync_now", "Refresh", show=False),
         bind("app.back", "back", "Back", show=False),
         bind("app.command_palette", "command_palette", "Commands", show=False),
     ]
 
     def __init__(self, *, store: Store, api: CaseAPI, username: str, keymap: Keymap,
-                 sync: SyncEngine | None = None, start_screen: str = "caseload") -> None:
+                 sync: SyncEngine | None = None, start_screen: str | None = None) -> None:
         super().__init__()
         self.store = store
         self.api = api
@@ -64,7 +73,14 @@ class CaseworkApp(App[None]):
         self.install_screen(CaseloadScreen(self.store, self.username), "caseload")
         self.install_screen(SearchScreen(self.store), "search")
         self.install_screen(CaseScreen(self.store), "case")
-        self.push_screen(self.start_screen)
+        self.install_screen(NoteEditorScreen(self.store), "note")
+        self.install_screen(NotesScreen(self.store), "notes")
+        self.install_screen(SyncScreen(self.store, self.username), "sync")
+        # duty workers start where they work: search; admins on administration; everyone else their cases
+        start = self.start_screen or {"duty": "search", "admin": "admin"}.get(self.role, "caseload")
+        if start == "admin":
+            self._install_admin(self.role or "admin")
+        self.push_screen(start)
         for problem in self.keymap_in_force.problems:
             self.notify(str(problem), title="keybindings.toml", severity="warning", timeout=15)
         self._update_counts()
@@ -90,6 +106,29 @@ class CaseworkApp(App[None]):
     def action_show_search(self) -> None:
         self._go("search")
 
+    def action_show_sync(self) -> None:
+        self._go("sync")
+
+    def action_show_admin(self) -> None:
+        # the role is known once the first sync has recorded who signed in
+        if "admin" not in self._installed_screens and self.role in ADMIN_ROLES:
+            self._install_admin(self.role)
+        if "admin" in self._installed_screens:
+            self._go("admin")
+        else:
+            self.notify("Administration is for managers and admins.", severity="warning")
+
+    def _install_admin(self, role: str) -> None:
+        self.install_screen(AdminScreen(self.api, self.store, role), "admin")
+
+    @property
+    def role(self) -> str:
+        """The signed-in user's role, as the last sync recorded it ("" before the first sync)."""
+        try:
+            return str(json.loads(self.store.get_meta(ME) or "{}").get("role", ""))
+        except ValueError:
+            return ""
+
     def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
@@ -101,10 +140,18 @@ class CaseworkApp(App[None]):
         self.push_screen(HelpScreen(rows, [str(p) for p in self.keymap_in_force.problems]))
 
     def _descriptions(self) -> dict[str, str]:
-        classes: list[type] = [type(self), LineList,
-                               *(type(s) for s in self._installed_screens.values() if isinstance(s, Screen))]
-        return {binding.id: binding.description for cls in classes for binding in getattr(cls, "BINDINGS", [])
-                if getattr(binding, "id", None)}
+        """What each action id does, from every class of ours that binds keys (dialogs included)."""
+        out: dict[str, str] = {}
+        pending: list[type] = [DOMNode]
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            if cls.__module__.split(".")[0] not in ("screens", "tui"):
+                continue
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding) and binding.id and binding.description:
+                    out.setdefault(binding.id, binding.description)
+        return out
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists every action that works where you are, with its id and keys."""
@@ -133,6 +180,26 @@ class CaseworkApp(App[None]):
 
     def on_case_viewed(self, message: CaseViewed) -> None:
         self.store.record_view(message.case_id, message.what)
+        mark_seen(self.store, message.case_id)
+
+    def on_open_note_editor(self, message: OpenNoteEditor) -> None:
+        editor = self.get_screen("note")
+        assert isinstance(editor, NoteEditorScreen)
+        editor.open(message.case_id, kind=message.kind, amends=message.amends, draft_id=message.draft_id)
+        if self.screen is not editor:
+            self.push_screen("note")
+
+    def on_open_notes(self, message: OpenNotes) -> None:
+        notes = self.get_screen("notes")
+        assert isinstance(notes, NotesScreen)
+        notes.open(message.case_id)
+        if self.screen is not notes:
+            self.push_screen("notes")
+
+    def on_note_saved(self, message: NoteSaved) -> None:
+        case_screen = self._installed_screens.get("case")
+        if isinstance(case_screen, CaseScreen) and case_screen.is_mounted:
+            case_screen.records_changed(frozenset({message.case_id}))
 
     def on_case_wanted(self, message: CaseWanted) -> None:
         if self.sync is not None:
@@ -170,6 +237,9 @@ class CaseworkApp(App[None]):
             severity = {"info": "information", "warning": "warning", "error": "error"}.get(event.level, "warning")
             self.notify(event.message, severity=severity, timeout=12)  # type: ignore[arg-type]
         self._update_counts()
+        sync_screen = self._installed_screens.get("sync")
+        if isinstance(sync_screen, SyncScreen):
+            sync_screen.sync_event(event)
 
     def _records_changed(self, event: Changed) -> None:
         case_screen = self._installed_screens.get("case")
@@ -185,6 +255,14 @@ class CaseworkApp(App[None]):
         search = self._installed_screens.get("search")
         if isinstance(search, SearchScreen) and search.is_mounted and (event.directory or event.purged):
             search.records_changed()
+        touched_notes = event.cases | event.timelines | event.purged
+        for name in ("note", "notes"):
+            screen = self._installed_screens.get(name)
+            if isinstance(screen, (NoteEditorScreen, NotesScreen)) and screen.is_mounted and touched_notes:
+                screen.records_changed(frozenset(touched_notes))
+        admin = self._installed_screens.get("admin")
+        if isinstance(admin, AdminScreen) and admin.is_mounted and event.users and admin.section == "users":
+            admin.load_users()
 
     def _set_state(self, **changes: Any) -> None:
         self.sync_state = replace(self.sync_state, **changes)
@@ -234,14 +312,21 @@ class CaseworkApp(App[None]):
         self._update_counts()
         self.notify("Signed in. Sending what was waiting.", timeout=4)
         if self.sync is not None:
-            self.sync.wake()
+            self.sync.signed_in_again()
 
     # --- leaving -------------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        case_screen = self._installed_screens.get("case")
-        if isinstance(case_screen, CaseScreen):
-            case_screen.flush()
+        for screen in (self._installed_screens.get("case"), self._installed_screens.get("note")):
+            if isinstance(screen, (CaseScreen, NoteEditorScreen)):
+                screen.flush()
         if self.sync is not None:
             await self.sync.stop()
         self.exit()
+
+    async def on_unmount(self) -> None:
+        """Stop sync and close the HTTP client on this event loop, which owns their connections: closing
+        them after ``run()`` returns (on a new loop) raised "Event loop is closed" and exited 1."""
+        if self.sync is not None:
+            await self.sync.stop()
+        await self.api.aclose()

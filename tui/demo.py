@@ -103,7 +103,8 @@ def _run_tui(url: str, username: str, *, fresh: bool) -> int:
     except CaseworkError as error:
         raise CommandError(f"cannot sign in as {username}: {error} (demo users: duty, worker, manager, "
                            "admin)") from None
-    return run_tui(url, username, start_screen="search" if role == "duty" else "caseload")
+    start = {"duty": "search", "admin": "admin"}.get(role, "caseload")
+    return run_tui(url, username, start_screen=start)
 
 
 def _serve_only(server: BackgroundServer, username: str, path: Path) -> int:

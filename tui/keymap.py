@@ -65,7 +65,8 @@ def _live_together(a: str, b: str) -> bool:
 
 
 def _clash(action: str, value: str, keys: dict[str, str]) -> tuple[str, str] | None:
-    mine = set(value.split(","))
+    # only the keys the user adds can clash: defaults may share keys on purpose (a dialog's j and a list's j)
+    mine = set(value.split(",")) - set(default_keys().get(action, "").split(","))
     for other, other_value in keys.items():
         if other != action and _live_together(action, other):
             shared = mine & set(other_value.split(","))

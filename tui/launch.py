@@ -21,7 +21,7 @@ def open_store(server_url: str, username: str):  # type: ignore[no-untyped-def]
         raise CommandError(str(error)) from None
 
 
-def run_tui(server_url: str, username: str, *, start_screen: str = "caseload") -> int:
+def run_tui(server_url: str, username: str, *, start_screen: str | None = None) -> int:
     """Open the App on this device's store; sync runs in the background."""
     from client.api import CaseAPI
     from client.credentials import FileTokenStore

@@ -76,6 +76,7 @@ class LineList(ScrollView, can_focus=True):
         self._renderer: RowRenderer | None = None
         self._cursor = 0
         self._styles: dict[str, Style] = {}
+        self._frame: tuple[Style, int, int] | None = None
         self.empty_text = empty_text
 
     # --- data -------------------------------------------------------------------
@@ -117,11 +118,19 @@ class LineList(ScrollView, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # rich_style walks every ancestor and scrollable_content_region works out the box model: once a
+        # frame, not once a row (they were most of the cost of a redraw)
+        self._frame = (self.rich_style, self.scrollable_content_region.width, self.scroll_offset.y)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
     def render_line(self, y: int) -> Strip:
-        _scroll_x, scroll_y = self.scroll_offset
+        base, width, scroll_y = self._frame or (self.rich_style, self.scrollable_content_region.width,
+                                                self.scroll_offset.y)
         index = scroll_y + y
-        width = self.scrollable_content_region.width
-        base = self.rich_style
         if self._count == 0 and y == 0:
             return Strip([Segment(self.empty_text[:width].ljust(width), base + self.style_for("line-list--empty"))])
         if index >= self._count or self._renderer is None:

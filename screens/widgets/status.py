@@ -43,6 +43,11 @@ class StatusLine(Static):
             self.update(self.describe(state, self._palette()))
 
     def on_mount(self) -> None:
+        # a screen shown for the first time mounts its line late: start from the App's current state,
+        # not the default, or it says "0 unsent" until the next sync event
+        current = getattr(self.app, "sync_state", None)
+        if isinstance(current, SyncState):
+            self.state = current
         self.update(self.describe(self.state, self._palette()))
 
     def _palette(self) -> dict[str, str]:

@@ -1,0 +1,68 @@
+"""Making the App, reading what the screens show as text, and waiting a bounded time for background work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from client.api import CaseAPI
+from client.store import Store
+from client.sync import SyncEngine, SyncSettings
+from screens.widgets.line_list import LineList
+from screens.widgets.status import StatusLine
+
+
+def text_of(widget: Static) -> str:
+    """The plain text a Static shows (markup and styles dropped)."""
+    content = widget.content
+    if isinstance(content, Text):
+        return content.plain
+    if isinstance(content, str):
+        return Text.from_markup(content).plain
+    return str(content)
+
+
+def row_text(line_list: LineList, index: int, width: int = 200) -> str:
+    """Row ``index`` of a LineList as its renderer draws it, trailing blanks dropped."""
+    assert line_list._renderer is not None
+    return "".join(segment.text for segment in line_list._renderer(index, width, line_list.style_for)).rstrip()
+
+
+def rows(line_list: LineList, limit: int = 50, width: int = 200) -> list[str]:
+    return [row_text(line_list, n, width) for n in range(min(line_list.count, limit))]
+
+
+def status_text(pilot: Pilot) -> str:
+    return text_of(pilot.app.screen.query_one(StatusLine))
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], object], timeout: float = 10.0,
+                     what: str = "the condition") -> None:
+    """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def fast_settings(**overrides: Any) -> SyncSettings:
+    values: dict[str, Any] = dict(sync_interval=30.0, probe_interval=0.2, backoff_base=0.0, invalid_retry=0.0,
+                                  concurrency=4)
+    values.update(overrides)
+    return SyncSettings(**values)
+
+
+def make_app(store: Store, api: CaseAPI, username: str, *, sync: SyncEngine | None = None,
+             start_screen: str = "caseload", keymap: Any = None) -> Any:
+    from tui import keymap as keymap_module
+    from tui.app import CaseworkApp
+
+    return CaseworkApp(store=store, api=api, username=username,
+                       keymap=keymap if keymap is not None else keymap_module.load(None),
+                       sync=sync, start_screen=start_screen)
