@@ -953,6 +953,191 @@ class Store:
         self.close()
         return PurgeReport(preview.unsent, preview.drafts, _remove_files(self.path))
 
+    # --- bulk task changes: one key press, one transaction, one batch that undo takes back whole -------------
+
+    _BATCH_CHUNK = 500  # ids per IN (...): well under SQLite's bound on parameters
+
+    @classmethod
+    def _id_chunks(cls, ids: Sequence[int]) -> Iterator[list[int]]:
+        for start in range(0, len(ids), cls._BATCH_CHUNK):
+            yield list(ids[start:start + cls._BATCH_CHUNK])
+
+    def _change_tasks(self, task_ids: Iterable[int], op: str, body: Mapping[str, Any]) -> list[OutboxItem]:
+        """Apply one change to many tasks: each is shown changed at once and queued as its own PATCH, all in
+        one durable transaction and under one batch id. Every id must be in the store, or nothing changes."""
+        ids = list(dict.fromkeys(int(i) for i in task_ids))
+        if not ids:
+            return []
+        batch = str(uuid.uuid4())
+        with self._write(True) as conn:
+            found: dict[int, dict[str, Any]] = {}
+            for chunk in self._id_chunks(ids):
+                for row in conn.execute(f"SELECT id, json FROM tasks WHERE id IN ({_placeholders(len(chunk))})",
+                                        chunk):
+                    found[row[0]] = json.loads(row[1])
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise StoreError(f"task {missing[0]} is not in the local store; refresh and try again")
+            now = self._now()
+            conn.executemany(
+                "INSERT INTO outbox (op, case_id, task_id, method, path, body, idempotency_key, base_version,"
+                " prev_state, created_at, batch) VALUES (?, ?, ?, 'PATCH', ?, ?, ?, ?, ?, ?, ?)",
+                [(op, found[i]["case_id"], i, f"/v1/tasks/{i}", _dumps(body), str(uuid.uuid4()),
+                  found[i]["version"], _dumps(task_state(found[i])), now, batch) for i in ids])
+            self._rebuild_tasks(conn, ids, added=body)
+            return [item_from_row(r) for r in conn.execute("SELECT * FROM outbox WHERE batch = ? ORDER BY id",
+                                                           (batch,))]
+
+    def _rebuild_tasks(self, conn: sqlite3.Connection, task_ids: Sequence[int],
+                       added: Mapping[str, Any] | None = None) -> None:
+        """``_rebuild_task`` for many tasks, in a few statements where it can be.
+
+        ``added``: each task has just had this one change queued. A task with no other change pending
+        (no ``server_json``) is then its stored JSON with the change applied; one with none pending at
+        all is the server's version. Any other task is replayed in full by ``_rebuild_task``."""
+        busy: set[int] = set()
+        quick: list[tuple[Any, ...]] = []
+        now = self._now()
+        for chunk in self._id_chunks(task_ids):
+            marks = _placeholders(len(chunk))
+            if added is None:
+                busy |= {row[0] for row in conn.execute(
+                    f"SELECT DISTINCT task_id FROM outbox WHERE task_id IN ({marks}) AND state IN (?, ?)",
+                    (*chunk, PENDING, CONFLICT))}
+            for row in conn.execute(f"SELECT id, json, server_json FROM tasks WHERE id IN ({marks})", chunk):
+                task_id, local, server = row[0], row[1], row[2]
+                if added is not None:
+                    if server is not None:
+                        busy.add(task_id)
+                        continue
+                    new = apply_task_change(json.loads(local), added, now)
+                    quick.append((*_task_row(new), _dumps(new), local, task_id))
+                elif task_id not in busy:
+                    back = server if server is not None else local
+                    quick.append((*_task_row(json.loads(back)), back, None, task_id))
+        conn.executemany(
+            "UPDATE tasks SET case_id = ?, assignee = ?, status = ?, due_on = ?, priority = ?, haystack = ?,"
+            " json = ?, server_json = ? WHERE id = ?", quick)
+        for task_id in task_ids:
+            if task_id in busy:
+                self._rebuild_task(conn, task_id)
+
+    def complete_tasks(self, task_ids: Iterable[int]) -> list[OutboxItem]:
+        """Complete many tasks as one action (``undo_last_batch`` takes them all back)."""
+        return self._change_tasks(task_ids, "complete", {"status": "done"})
+
+    def snooze_tasks(self, task_ids: Iterable[int], until: str) -> list[OutboxItem]:
+        """Snooze many tasks to ``until`` (an ISO date) as one action."""
+        return self._change_tasks(task_ids, "snooze", {"status": "snoozed", "snoozed_until": until})
+
+    def reassign_tasks(self, task_ids: Iterable[int], username: str) -> list[OutboxItem]:
+        """Give many tasks to ``username`` as one action."""
+        return self._change_tasks(task_ids, "reassign", {"assignee": username})
+
+    def undo_last_batch(self) -> list[OutboxItem]:
+        """Undo the user's last task action as a whole: every change of its batch (a change made on its own
+        is a batch of one), in one durable transaction. Each change still unsent is cancelled; each already
+        (or perhaps) sent gets its inverse queued. Returns those items, cancelled and inverse alike; empty
+        when there is nothing to undo."""
+        with self._write(True) as conn:
+            undoable = (f"op IN ({_placeholders(len(UNDOABLE_OPS))}) AND undone = 0 AND state NOT IN (?, ?)",
+                        (*UNDOABLE_OPS, CANCELLED, DROPPED))
+            last = conn.execute(f"SELECT * FROM outbox WHERE {undoable[0]} ORDER BY id DESC LIMIT 1",
+                                undoable[1]).fetchone()
+            if last is None:
+                return []
+            rows = [last]
+            if last["batch"] is not None:
+                rows = conn.execute(f"SELECT * FROM outbox WHERE batch = ? AND {undoable[0]} ORDER BY id DESC",
+                                    (last["batch"], *undoable[1])).fetchall()
+            batch = str(uuid.uuid4())
+            now = self._now()
+            # changes not yet sent are cancelled together; the rest (sent, or perhaps sent) one by one
+            unsent = [row for row in rows if (row["state"] == PENDING and row["attempts"] == 0)
+                      or row["state"] in (CONFLICT, BLOCKED)]
+            conn.executemany("UPDATE outbox SET state = ?, reason = ?, undone = 1 WHERE id = ?",
+                             [(CANCELLED, "undone before it was sent", row["id"]) for row in unsent])
+            conn.executemany("UPDATE conflicts SET resolved_at = ?, choice = 'undone' WHERE item_id = ?"
+                             " AND resolved_at IS NULL", [(now, row["id"]) for row in unsent])
+            self._rebuild_tasks(conn, list(dict.fromkeys(row["task_id"] for row in unsent)))
+            cancelled = {row["id"] for row in unsent}
+            done: dict[int, OutboxItem] = {}
+            for chunk in self._id_chunks(sorted(cancelled)):
+                for found in conn.execute(f"SELECT * FROM outbox WHERE id IN ({_placeholders(len(chunk))})", chunk):
+                    done[found["id"]] = item_from_row(found)
+            result: list[OutboxItem] = []
+            for row in rows:
+                if row["id"] in cancelled:
+                    result.append(done[row["id"]])
+                    continue
+                item = self._undo_row(conn, row, batch)
+                if item is not None:
+                    result.append(item)
+            return result
+
+    def _undo_row(self, conn: sqlite3.Connection, row: sqlite3.Row, batch: str) -> OutboxItem | None:
+        """``undo_last`` for one outbox row, inside the caller's transaction; inverses join ``batch``."""
+        item = item_from_row(row)
+        assert item.task_id is not None
+        unsent = (item.state == PENDING and item.attempts == 0) or item.state in (CONFLICT, BLOCKED)
+        if unsent:
+            conn.execute("UPDATE outbox SET state = ?, reason = ?, undone = 1 WHERE id = ?",
+                         (CANCELLED, "undone before it was sent", item.id))
+            conn.execute("UPDATE conflicts SET resolved_at = ?, choice = 'undone' WHERE item_id = ?"
+                         " AND resolved_at IS NULL", (self._now(), item.id))
+            self._rebuild_task(conn, item.task_id)
+            return self._item(conn, item.id)
+        conn.execute("UPDATE outbox SET undone = 1 WHERE id = ?", (item.id,))
+        inverse = self._queue_inverse(conn, item, json.loads(row["prev_state"] or "{}"))
+        if inverse is not None:
+            conn.execute("UPDATE outbox SET batch = ? WHERE id = ?", (batch, inverse.id))
+        return inverse
+
+    def tasks_by_id(self, task_ids: Iterable[int]) -> list[Task]:
+        """These tasks as the user sees them (pending changes applied), in the order asked; ids the store
+        does not hold are left out."""
+        ids = list(dict.fromkeys(int(i) for i in task_ids))
+        found: dict[int, Task] = {}
+        with self._lock:
+            for chunk in self._id_chunks(ids):
+                for row in self._conn.execute(
+                        f"SELECT id, json FROM tasks WHERE id IN ({_placeholders(len(chunk))})", chunk):
+                    found[row[0]] = Task.from_json(json.loads(row[1]))
+        return [found[i] for i in ids if i in found]
+
+    def case_names(self, case_ids: Iterable[int]) -> dict[int, str]:
+        """The child's name for each case, from whatever the store holds (a caseload row, the whole case or
+        the directory); a case it knows no name for is left out. For lists that show many cases' tasks."""
+        wanted = list(dict.fromkeys(int(i) for i in case_ids))
+        names: dict[int, str] = {}
+
+        def name(given: Any, family: Any) -> str:
+            return " ".join(str(part) for part in (given, family) if part)
+
+        with self._lock:
+            for chunk in self._id_chunks(wanted):
+                marks = _placeholders(len(chunk))
+                for row in self._conn.execute(
+                        f"SELECT id, json_extract(json, '$.given_name'), json_extract(json, '$.family_name')"
+                        f" FROM case_summaries WHERE id IN ({marks})", chunk):
+                    names[row[0]] = name(row[1], row[2])
+                rest = [i for i in chunk if not names.get(i)]
+                if rest:
+                    for row in self._conn.execute(
+                            "SELECT id, json_extract(json, '$.person.given_name'),"
+                            f" json_extract(json, '$.person.family_name') FROM cases"
+                            f" WHERE id IN ({_placeholders(len(rest))})", rest):
+                        names[row[0]] = name(row[1], row[2])
+                rest = [i for i in chunk if not names.get(i)]
+                if rest:
+                    for row in self._conn.execute(
+                            "SELECT case_id, json_extract(json, '$.given_name'), json_extract(json, '$.family_name')"
+                            f" FROM directory WHERE case_id IN ({_placeholders(len(rest))}) AND person_id IS NOT NULL",
+                            rest):
+                        if not names.get(row[0]):
+                            names[row[0]] = name(row[1], row[2])
+        return {case_id: text for case_id, text in names.items() if text}
+
 
 def _stub(entry: Mapping[str, Any], message: str) -> dict[str, Any]:
     """A directory entry reduced to what a restricted record may show: its case id, team and a message."""

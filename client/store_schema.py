@@ -146,8 +146,17 @@ def _v3_search() -> str:
     """
 
 
+def _v4_batches() -> str:
+    return """
+        -- the changes one key press made together (a bulk complete, snooze or reassign) share a batch id,
+        -- so undo takes them back as a whole; NULL for a change made on its own
+        ALTER TABLE outbox ADD COLUMN batch TEXT;
+        CREATE INDEX ix_outbox_batch ON outbox (batch) WHERE batch IS NOT NULL;
+    """
+
+
 # each returns its SQL script
-MIGRATIONS: list[Callable[[], str]] = [_v1_records, _v2_work, _v3_search]
+MIGRATIONS: list[Callable[[], str]] = [_v1_records, _v2_work, _v3_search, _v4_batches]
 LATEST = len(MIGRATIONS)
 
 

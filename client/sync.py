@@ -134,7 +134,7 @@ class SyncSettings:
     invalid_retry: float = 3600.0     # a 400/422 is retried rarely: it needs the user, but is never dropped
     concurrency: int = 6              # requests in flight at once
     page_size: int = 1000             # chronology, notes, tasks, caseload pages
-    directory_page: int = 5000
+    directory_page: int = 500         # each page is one store transaction, which holds readers for ~35 ms
     # also how long a person newly restricted, but not held in detail, stays findable offline (the feed
     # cannot say: it hides restricted cases from those not on their access list)
     directory_max_age: float = 3600.0

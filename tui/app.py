@@ -18,16 +18,19 @@ from client.errors import CaseworkError, SignInFailed
 from client.store import Store
 from client.sync import ME, Changed, Notice, Progress, Status, SyncEngine, SyncEvent
 from screens.admin import AdminScreen
+from client.export import ExportResult
 from screens.case import CaseScreen
+from screens.export_dialog import ExportDialog
 from screens.caseload import CaseloadScreen
 from screens.help import HelpScreen
 from screens.keys import bind
-from screens.messages import CaseViewed, CaseWanted, OpenCase, OutboxChanged
+from screens.messages import CaseViewed, CaseWanted, ExportWanted, OpenCase, OutboxChanged
 from screens.note_editor import NoteEditorScreen, NoteSaved, NotesScreen, OpenNoteEditor, OpenNotes
 from screens.search import SearchScreen
 from screens.seen import mark_seen
 from screens.sign_in import SignInScreen
 from screens.sync_screen import SyncScreen
+from screens.tasks import TasksScreen
 from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine, SyncState
 from tui.keymap import Keymap
@@ -45,6 +48,7 @@ class CaseworkApp(App[None]):
         bind("app.help", "help", "Help"),
         bind("app.caseload", "show_caseload", "My cases"),
         bind("app.search", "show_search", "Search"),
+        bind("app.tasks", "show_tasks", "Tasks"),
         bind("app.sync", "show_sync", "Sync"),
         bind("app.admin", "show_admin", "Admin", show=False),
         bind("app.refresh", "sync_now", "Refresh", show=False),
@@ -75,6 +79,7 @@ class CaseworkApp(App[None]):
         self.install_screen(CaseScreen(self.store), "case")
         self.install_screen(NoteEditorScreen(self.store), "note")
         self.install_screen(NotesScreen(self.store), "notes")
+        self.install_screen(TasksScreen(self.store, self.username), "tasks")
         self.install_screen(SyncScreen(self.store, self.username), "sync")
         # duty workers start where they work: search; admins on administration; everyone else their cases
         start = self.start_screen or {"duty": "search", "admin": "admin"}.get(self.role, "caseload")
@@ -105,6 +110,9 @@ class CaseworkApp(App[None]):
 
     def action_show_search(self) -> None:
         self._go("search")
+
+    def action_show_tasks(self) -> None:
+        self._go("tasks")
 
     def action_show_sync(self) -> None:
         self._go("sync")
@@ -196,6 +204,14 @@ class CaseworkApp(App[None]):
         if self.screen is not notes:
             self.push_screen("notes")
 
+    def on_export_wanted(self, message: ExportWanted) -> None:
+        self.push_screen(ExportDialog(self.store, message.case_id), self._exported)
+
+    def _exported(self, result: ExportResult | None) -> None:
+        if result is not None:
+            self.notify(f"{result.markdown}\n{result.pdf}", title=f"Chronology exported ({result.events:,} events)",
+                        timeout=20)
+
     def on_note_saved(self, message: NoteSaved) -> None:
         case_screen = self._installed_screens.get("case")
         if isinstance(case_screen, CaseScreen) and case_screen.is_mounted:
@@ -255,6 +271,10 @@ class CaseworkApp(App[None]):
         search = self._installed_screens.get("search")
         if isinstance(search, SearchScreen) and search.is_mounted and (event.directory or event.purged):
             search.records_changed()
+        tasks = self._installed_screens.get("tasks")
+        if isinstance(tasks, TasksScreen) and tasks.is_mounted and (
+                event.tasks or event.cases or event.caseload or event.purged):
+            tasks.records_changed()
         touched_notes = event.cases | event.timelines | event.purged
         for name in ("note", "notes"):
             screen = self._installed_screens.get(name)
