@@ -18,14 +18,14 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.timer import Timer
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from client.models import Task
 from client.store import PRIORITY_RANK, OutboxItem, Store, StoreError
@@ -35,6 +35,7 @@ from screens.messages import OpenCase, OutboxChanged
 from screens.reassign import ReassignScreen
 from screens.keys import bind
 from screens.widgets.line_list import LineList, RowRenderer, cells
+from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
 SORTS: tuple[str, ...] = ("due", "priority", "case")  # the store's TASK_SORTS
@@ -185,6 +186,7 @@ class TasksScreen(Screen[None]):
         self._snoozing: list[int] = []
         self._own_modal = False
         self._stale = False
+        self._said_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         # the snooze prompt takes the title's line while it is open: the list keeps its size, so opening
@@ -198,8 +200,9 @@ class TasksScreen(Screen[None]):
         yield Input(placeholder="filter: title, kind, child's name…", id="tasks-filter")
         yield Static(id="tasks-columns")
         yield TaskTray(empty_text="No open tasks for you in the local store.", id="tasks-list")
+        yield Static(id="tasks-said")
         yield StatusLine()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._lines.row_identity = self._row_identity
@@ -550,8 +553,12 @@ class TasksScreen(Screen[None]):
         self._tell(f"Undone: {_plural(len(ids))} back as they were.", timeout=3)
 
     def _tell(self, message: str, *, timeout: float = 3) -> None:
-        """Feedback after the frame that shows the change: the toast never delays the rows."""
-        self.call_after_refresh(self.notify, message, timeout=timeout)
+        """Feedback on the tray's own line: a toast mounts widgets and costs a frame's layout, a line does not."""
+        said = self.query_one("#tasks-said", Static)
+        said.update(message)
+        if self._said_timer is not None:
+            self._said_timer.stop()
+        self._said_timer = self.set_timer(timeout, lambda: said.update(""))
 
     def _write(self, write: Callable[[], list[OutboxItem]]) -> tuple[bool, list[OutboxItem]]:
         """Run a store write; a refusal (a task gone from the store) is said in a line, not a traceback."""

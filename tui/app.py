@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
@@ -36,6 +37,10 @@ from screens.widgets.status import StatusLine, SyncState
 from tui.keymap import Keymap
 
 ADMIN_ROLES = ("admin", "manager")
+#: set (to 1) in each browser tab's TUI by ``casework web``: the app then opens nothing until its user signs in
+WEB_ENV = "CASEWORK_WEB"
+#: what works while the sign-in gate is up: signing in and leaving
+_GATE_ACTIONS = frozenset({"quit"})
 
 
 class CaseworkApp(App[None]):
@@ -57,8 +62,11 @@ class CaseworkApp(App[None]):
     ]
 
     def __init__(self, *, store: Store, api: CaseAPI, username: str, keymap: Keymap,
-                 sync: SyncEngine | None = None, start_screen: str | None = None) -> None:
+                 sync: SyncEngine | None = None, start_screen: str | None = None,
+                 require_sign_in: bool | None = None) -> None:
         super().__init__()
+        # ``casework web``: whoever reaches the port must prove they are this user before any record is shown
+        self.gated = os.environ.get(WEB_ENV) == "1" if require_sign_in is None else require_sign_in
         self.store = store
         self.api = api
         self.username = username
@@ -74,6 +82,14 @@ class CaseworkApp(App[None]):
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap_in_force.overrides())
+        if self.gated:
+            # only the sign-in dialog, over the empty default screen: no screen reads the store until then
+            self.ask_to_sign_in(f"casework in a browser: sign in as {self.username} to see the records.")
+            return
+        self._open()
+
+    def _open(self) -> None:
+        """Install the screens, show the first, start the sync."""
         self.install_screen(CaseloadScreen(self.store, self.username), "caseload")
         self.install_screen(SearchScreen(self.store), "search")
         self.install_screen(CaseScreen(self.store), "case")
@@ -137,6 +153,11 @@ class CaseworkApp(App[None]):
         except ValueError:
             return ""
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.gated and action not in _GATE_ACTIONS:
+            return False  # no screen to go to, no palette, no help over the records until signed in
+        return True
+
     def action_back(self) -> None:
         if len(self.screen_stack) > 2:
             self.pop_screen()
@@ -163,6 +184,8 @@ class CaseworkApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists every action that works where you are, with its id and keys."""
+        if self.gated:
+            return
         yield from super().get_system_commands(screen)
         owners: list[Any] = [self, screen]
         focused = screen.focused
@@ -308,6 +331,9 @@ class CaseworkApp(App[None]):
 
     def _signed_in(self, answer: tuple[str, str] | None) -> None:
         self._sign_in_open = False
+        if answer is None and self.gated:
+            self.ask_to_sign_in("Sign in to see the records; there is no offline view here.")
+            return
         if answer is None:
             self.notify("Working offline. Your notes and changes wait on this device until you sign in.",
                         timeout=8)
@@ -326,7 +352,16 @@ class CaseworkApp(App[None]):
             self.ask_to_sign_in("Sign in to carry on.", str(error))
             return
         except CaseworkError as error:
+            if self.gated:
+                # never open this device's copy of the records on a password the server has not checked
+                self.ask_to_sign_in("The records open only once the server has checked your password.",
+                                    f"{error} The records are not opened offline here.")
+                return
             self.ask_to_sign_in("Sign in to carry on.", str(error))
+            return
+        if self.gated:
+            self.gated = False
+            self._open()
             return
         self._set_state(signed_in=True)
         self._update_counts()

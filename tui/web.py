@@ -7,7 +7,12 @@ program's own TUI as a subprocess (Textual's web driver, chosen through
 screens, keys, local store and background sync.
 
 - ``casework web`` serves the TUI of the configured server and user
-  (``casework login``), as ``python -m tui.cli`` would run it in a terminal.
+  (``casework login``), with one difference from the terminal: each tab starts
+  signed out (``CASEWORK_WEB=1``, ``python -m tui.web --tab``). It shows only
+  the sign-in dialog, over an empty screen, until the person gives that user's
+  password and the server accepts it; the tab's tokens are kept in its memory
+  only, never in (or from) the saved token file of whoever started the server.
+  With the server unreachable the tab says so and stays shut: no offline view.
 - ``casework web --demo`` starts the demo Case API once, here, on 127.0.0.1, and
   each tab runs a TUI signed in to it as ``--user`` (default duty). Starting
   ``casework demo`` per tab instead would seed and serve a second API on the same
@@ -30,13 +35,16 @@ from collections.abc import Sequence
 from tui.cli import CommandError
 
 # Loopback only, and deliberately no --host option: the app shows child protection records (names, addresses,
-# flags, chronologies), and textual-serve has no sign-in, TLS or origin check of its own: whoever reaches the
-# port gets a TUI already signed in as this user. Bound to 0.0.0.0 anyone on the network could read them. To
-# reach it from another machine, tunnel it over SSH (ssh -L 8000:127.0.0.1:8000 host), which is authenticated
-# and encrypted.
+# flags, chronologies), and textual-serve has no sign-in, TLS or origin check of its own. Each tab therefore
+# asks for the configured user's password (checked by the server) before it shows anything, but the page and
+# its sign-in dialog are still open to every local user who can reach the port, and the connection is plain
+# HTTP. Bound to 0.0.0.0 anyone on the network could try passwords there and read what is typed. To reach it
+# from another machine, tunnel it over SSH (ssh -L 8000:127.0.0.1:8000 host), which is authenticated and
+# encrypted.
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEMO_API_PORT = 8765
+WEB_ENV = "CASEWORK_WEB"  # tui.app.WEB_ENV: the App opens nothing before sign-in (not imported: no Textual here)
 
 
 def add_arguments(parser: argparse.ArgumentParser, port: object = int) -> None:
@@ -58,8 +66,8 @@ def python_command(*arguments: str) -> str:
 
 
 def tui_command() -> str:
-    """The TUI on the configured server: what ``casework`` with no command runs."""
-    return python_command("-m", "tui.cli")
+    """One browser tab's TUI on the configured server: signed out, tokens in memory (see ``_tab_session``)."""
+    return f"{WEB_ENV}=1 " + python_command("-m", "tui.web", "--tab")
 
 
 def demo_session_command(api_url: str, username: str) -> str:
@@ -122,6 +130,36 @@ def _run_demo(args: argparse.Namespace) -> int:
         api.state.engine.dispose()
 
 
+def _tab_session() -> int:
+    """Inside one browser tab: the configured server and user's TUI, behind the sign-in gate.
+
+    Not ``launch.run_tui``: that reads and writes the saved token file, which would hand this tab the session
+    of whoever ran ``casework web``. Here the tokens live in a ``MemoryTokenStore`` and die with the tab."""
+    import asyncio
+
+    from client.api import CaseAPI
+    from client.credentials import MemoryTokenStore
+    from client.sync import SyncEngine
+    from tui import config as config_file
+    from tui import keymap, launch
+    from tui.app import CaseworkApp
+
+    config = launch.configured()
+    if not config.server_url or not config.username:
+        raise CommandError("no server is configured: run `casework login --server URL --user NAME` first")
+    store = launch.open_store(config.server_url, config.username)
+    try:
+        api = CaseAPI(config.server_url, tokens=MemoryTokenStore())
+        sync = SyncEngine(api, store, username=config.username)
+        app = CaseworkApp(store=store, api=api, username=config.username,
+                          keymap=keymap.load(config_file.keybindings_path()), sync=sync, require_sign_in=True)
+        app.run()
+        asyncio.run(api.aclose())
+    finally:
+        store.close()
+    return app.return_code or 0
+
+
 def _demo_session(api_url: str, username: str) -> int:
     """Inside one browser tab: sign in to the demo API and run the TUI (as ``casework demo`` does)."""
     from tui import demo
@@ -134,8 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="casework web")
     add_arguments(parser)
     parser.add_argument("--demo-session", metavar="API_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--tab", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
+        if args.tab:
+            return _tab_session()
         if args.demo_session:
             return _demo_session(args.demo_session, args.user)
         return run(args)

@@ -117,7 +117,9 @@ class Terminal:
         self.width, self.height, self.term = width, height, term
         self.exit_file = tmp_path / "exit-status"
         self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("TMUX", "TMUX_PANE", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "TEXTUAL")}
+                    # COLUMNS/LINES (set in pytest-xdist workers) would override the real window size
+                    if k not in ("TMUX", "TMUX_PANE", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "TEXTUAL", "COLUMNS",
+                                 "LINES")}
         for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
             folder = tmp_path / name.lower()
             folder.mkdir()

@@ -108,7 +108,9 @@ def shown_ids(screen: TasksScreen) -> list[int]:
 
 
 def notes(app: App[None]) -> list[str]:
-    return [n.message for n in app._notifications]
+    """What the tray said on its own line, and any notifications."""
+    said = [str(app.screen.query_one("#tasks-said", Static).render())] if app.screen.query("#tasks-said") else []
+    return said + [n.message for n in app._notifications]
 
 
 # --- the tray ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from screens.case import CaseScreen
 from screens.caseload import CaseList
 from screens.search import ResultList
-from tests.tui.helpers import make_app
+from tests.tui.helpers import make_app, wait_until
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
@@ -57,14 +57,12 @@ async def test_flow_in_a_limited_terminal(worker_store, offline_api, monkeypatch
         assert len(simple) >= 3, "still in colour, not monochrome"
 
         await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, CaseScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, CaseScreen), what="the case screen")
         await pilot.press("asterisk", "f", "pagedown", "n", *"ok", "escape")  # escape in the note box: back
-        await pilot.pause()
-        assert app.screen is caseload
+        await wait_until(pilot, lambda: app.screen is caseload, what="back on the caseload")
         await pilot.press("2", *"smith")
-        await pilot.pause()
-        assert app.screen.query_one(ResultList).count > 0
+        await wait_until(pilot, lambda: bool(app.screen.query(ResultList)) and app.screen.query_one(ResultList).count > 0,
+                         what="search results")
         out = _terminal_output(app)
         simple, extended = _colour_codes(out)
         if system == "standard":
@@ -74,5 +72,4 @@ async def test_flow_in_a_limited_terminal(worker_store, offline_api, monkeypatch
         await pilot.pause()
         _terminal_output(app)
         await pilot.press("escape", "escape")
-        await pilot.pause()
-        assert app.screen is caseload
+        await wait_until(pilot, lambda: app.screen is caseload, what="back on the caseload")

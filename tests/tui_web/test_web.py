@@ -7,6 +7,7 @@ through the XDG variables, which platformdirs honours on Linux.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -180,3 +181,47 @@ def test_port_in_use_is_one_line(home: dict[str, str], tmp_path: Path) -> None:
                               text=True, timeout=20)
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
+
+
+async def screen_until(port: int, needles: tuple[bytes, ...], timeout: float) -> bytes:
+    """A browser tab's bytes until each of ``needles`` has been drawn (or the timeout)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") as ws:
+            received = b""
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    async for message in ws:
+                        if message.type == aiohttp.WSMsgType.BINARY:
+                            received += message.data
+                            if all(needle in received for needle in needles):
+                                break
+                        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                              aiohttp.WSMsgType.ERROR):
+                            break
+            await ws.close()
+            return received
+
+
+def test_a_tab_opens_on_the_sign_in_dialog_not_the_records(start, home: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Whoever reaches the port meets the sign-in dialog, even though the user who started it is signed in."""
+    import sys as _sys
+
+    _sys.path.insert(0, str(ROOT))
+    from client.credentials import FileTokenStore, Tokens
+
+    began = time.monotonic()
+    config = Path(home["XDG_CONFIG_HOME"]) / "casework"
+    config.mkdir(mode=0o700)
+    url = "http://127.0.0.1:9"
+    (config / "config.toml").write_text(f'server_url = "{url}"\nusername = "pat"\n')
+    # pat's saved session, as `casework login` leaves it: the tab must not use it
+    state = Path(home["XDG_STATE_HOME"]) / "casework" / "credentials"
+    FileTokenStore(url, "pat", base_dir=state).save(Tokens("saved-access", "saved-refresh"))
+    port = free_port()
+    running = start("--port", str(port))
+    wait_for_page(running, port, began + 20)
+    drawn = asyncio.run(screen_until(port, (b"Password", b"casework in a browser"), timeout=20))
+    assert b"Password" in drawn and b"casework in a browser" in drawn, drawn[-2000:]
+    assert running.stop() == 0
