@@ -686,18 +686,8 @@ class Store:
                 " AND state NOT IN (?, ?) ORDER BY id DESC LIMIT 1", (*UNDOABLE_OPS, CANCELLED, DROPPED)).fetchone()
             if row is None:
                 return None
-            item = item_from_row(row)
-            assert item.task_id is not None
-            unsent = (item.state == PENDING and item.attempts == 0) or item.state in (CONFLICT, BLOCKED)
-            if unsent:
-                conn.execute("UPDATE outbox SET state = ?, reason = ?, undone = 1 WHERE id = ?",
-                             (CANCELLED, "undone before it was sent", item.id))
-                conn.execute("UPDATE conflicts SET resolved_at = ?, choice = 'undone' WHERE item_id = ?"
-                             " AND resolved_at IS NULL", (self._now(), item.id))
-                self._rebuild_task(conn, item.task_id)
-                return self._item(conn, item.id)
-            conn.execute("UPDATE outbox SET undone = 1 WHERE id = ?", (item.id,))
-            return self._queue_inverse(conn, item, json.loads(row["prev_state"] or "{}"))
+            # a change made on its own is a batch of one, so its inverse gets a batch of its own
+            return self._undo_row(conn, row, str(uuid.uuid4()))
 
     def _queue_inverse(self, conn: sqlite3.Connection, item: OutboxItem,
                        before: Mapping[str, Any]) -> OutboxItem | None:

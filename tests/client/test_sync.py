@@ -8,12 +8,11 @@ import datetime as dt
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy
 from sqlalchemy import func, select
 
 from client import errors
-from client.api import CaseAPI, Reply, new_idempotency_key
+from client.api import CaseAPI, new_idempotency_key
 from client.credentials import MemoryTokenStore
 from client.outbox import BLOCKED, PENDING, SENT
 from client.sync import (CURSOR, Changed, Notice, Progress, Status, SyncEngine, backoff_delay)
