@@ -35,8 +35,7 @@ def run_tui(server_url: str, username: str, *, start_screen: str | None = None) 
         sync = SyncEngine(api, store, username=username)
         app = CaseworkApp(store=store, api=api, username=username, keymap=keymap.load(config_file.keybindings_path()),
                           sync=sync, start_screen=start_screen)
-        app.run()
-        asyncio.run(api.aclose())
+        app.run()  # the App closes sync and the HTTP client itself, on its own event loop
     finally:
         store.close()
     return app.return_code or 0
@@ -105,12 +104,33 @@ def purge(args: object, *, signing_out: bool = False) -> int:
         for draft in preview.drafts[:10]:
             print(f"  draft on case {draft.case_id}: {draft.body[:60]!r}", file=sys.stderr)
         raise CommandError("run `casework` while online to send them, or add --yes to remove them anyway")
+    note = ""
+    if signing_out:
+        # before the tokens are forgotten: the server must end the sessions they belong to
+        note = asyncio.run(_end_sessions(config.server_url, config.username))
     report = purge_store(path)
     if signing_out:
         FileTokenStore(config.server_url, config.username).clear()
     removed = ", ".join(str(Path(p).name) for p in report.removed_files) or "nothing"
-    print(f"removed the local store for {config.username} ({removed})" + ("; signed out" if signing_out else ""))
+    print(f"removed the local store for {config.username} ({removed})" + ("; signed out" if signing_out else "")
+          + note)
     return 0
+
+
+async def _end_sessions(server_url: str, username: str) -> str:
+    """Ask the server to end this user's sessions, so a copied refresh token is no use; say if it could not."""
+    from client.api import CaseAPI
+    from client.credentials import FileTokenStore
+    from client.errors import CaseworkError
+
+    async with CaseAPI(server_url, tokens=FileTokenStore(server_url, username)) as api:
+        if not api.signed_in:
+            return ""
+        try:
+            await api.logout()
+        except CaseworkError as error:
+            return f" (the server was not told: {error}; the sign-in on this device is removed anyway)"
+    return ""
 
 
 def logout(args: object) -> int:
