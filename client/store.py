@@ -5,11 +5,11 @@ path, and each is one indexed query whose cost follows what it returns, not how
 many cases the store holds. The sync engine writes what the server sends through
 the ``put_*`` methods, and drains the outbox that the user's writes fill.
 
-One connection (``check_same_thread=False``) is shared by the UI thread and the
-sync task, and a lock serialises them. Each ingest call is one short transaction,
-so the sync engine should hand over a page at a time (a page of the directory,
-one case's chronology) rather than everything at once: a reader waits at most
-for one page.
+Writes go through one connection (``check_same_thread=False``) shared by the UI
+thread and the sync task, serialised by a lock; each ingest call is one short
+transaction, a page at a time. Reads go through a second, read-only connection:
+in WAL mode it sees the last committed state while a write is under way, so a
+screen never waits for the sync engine.
 
 Durability: the user's own work (outbox, drafts) commits with
 ``synchronous=FULL``; data re-fetchable from the server commits with ``NORMAL``,
@@ -99,9 +99,14 @@ def _task_row(task: Mapping[str, Any]) -> tuple[Any, ...]:
 class Store:
     """The local store. Make one with ``Store.open(path)``; see the module docstring."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], datetime]) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, clock: Callable[[], datetime],
+                 reader: sqlite3.Connection | None = None) -> None:
         self._conn = conn
         self._lock = threading.RLock()
+        # screens read through a connection of their own: in WAL mode it reads the last committed state while
+        # the sync engine holds the writer, so a key press never waits for a sync write
+        self._reader = reader or conn
+        self._read_lock = threading.RLock() if reader is not None else self._lock
         self._synchronous = ""
         self._closed = False
         self.path = path
@@ -126,14 +131,19 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        reader = _connect(path)
+        reader.execute("PRAGMA query_only=ON")
         tighten_side_files(path)
-        return cls(conn, path, clock or _utc_now)
+        return cls(conn, path, clock or _utc_now, reader)
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            with self._read_lock:
+                if self._reader is not self._conn:
+                    self._reader.close()
             try:
                 # fold the WAL back in so a closed store is one file
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -173,12 +183,12 @@ class Store:
             self._conn.execute("COMMIT")
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchone()
+        with self._read_lock:
+            return self._reader.execute(sql, params).fetchone()
 
     def _fetched(self, conn: sqlite3.Connection, kind: str, ids: Iterable[int]) -> None:
         now = self._now()
@@ -515,12 +525,12 @@ class Store:
 
     def search(self, query: str, limit: int = 50) -> list[DirectoryEntry]:
         """Duty search over the directory, best first (see client.local_search)."""
-        with self._lock:
-            ranked = local_search.ranked_ids(self._conn, query, limit)
+        with self._read_lock:
+            ranked = local_search.ranked_ids(self._reader, query, limit)
             if not ranked:
                 return []
             ids = [row_id for row_id, _ in ranked]
-            found = {row[0]: row[1] for row in self._conn.execute(
+            found = {row[0]: row[1] for row in self._reader.execute(
                 f"SELECT id, json FROM directory WHERE id IN ({_placeholders(len(ids))})", ids)}
         hits = []
         for row_id, score in ranked:
@@ -881,12 +891,12 @@ class Store:
 
     def outbox_counts(self) -> dict[str, int]:
         """For the always-on pending-writes indicator: pending, failed, conflicts, blocked, drafts."""
-        with self._lock:
-            pending, failed, blocked = self._conn.execute(
+        with self._read_lock:
+            pending, failed, blocked = self._reader.execute(
                 "SELECT sum(state = ?), sum(state = ? AND attempts > 0), sum(state = ?) FROM outbox"
                 " WHERE state IN (?, ?)", (PENDING, PENDING, BLOCKED, PENDING, BLOCKED)).fetchone()
-            conflicts = self._conn.execute("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
-            drafts = self._conn.execute("SELECT count(*) FROM drafts").fetchone()[0]
+            conflicts = self._reader.execute("SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
+            drafts = self._reader.execute("SELECT count(*) FROM drafts").fetchone()[0]
         return {"pending": pending or 0, "failed": failed or 0, "conflicts": conflicts, "blocked": blocked or 0,
                 "drafts": drafts}
 
@@ -1088,9 +1098,9 @@ class Store:
         does not hold are left out."""
         ids = list(dict.fromkeys(int(i) for i in task_ids))
         found: dict[int, Task] = {}
-        with self._lock:
+        with self._read_lock:
             for chunk in self._id_chunks(ids):
-                for row in self._conn.execute(
+                for row in self._reader.execute(
                         f"SELECT id, json FROM tasks WHERE id IN ({_placeholders(len(chunk))})", chunk):
                     found[row[0]] = Task.from_json(json.loads(row[1]))
         return [found[i] for i in ids if i in found]
@@ -1104,23 +1114,23 @@ class Store:
         def name(given: Any, family: Any) -> str:
             return " ".join(str(part) for part in (given, family) if part)
 
-        with self._lock:
+        with self._read_lock:
             for chunk in self._id_chunks(wanted):
                 marks = _placeholders(len(chunk))
-                for row in self._conn.execute(
+                for row in self._reader.execute(
                         f"SELECT id, json_extract(json, '$.given_name'), json_extract(json, '$.family_name')"
                         f" FROM case_summaries WHERE id IN ({marks})", chunk):
                     names[row[0]] = name(row[1], row[2])
                 rest = [i for i in chunk if not names.get(i)]
                 if rest:
-                    for row in self._conn.execute(
+                    for row in self._reader.execute(
                             "SELECT id, json_extract(json, '$.person.given_name'),"
                             f" json_extract(json, '$.person.family_name') FROM cases"
                             f" WHERE id IN ({_placeholders(len(rest))})", rest):
                         names[row[0]] = name(row[1], row[2])
                 rest = [i for i in chunk if not names.get(i)]
                 if rest:
-                    for row in self._conn.execute(
+                    for row in self._reader.execute(
                             "SELECT case_id, json_extract(json, '$.given_name'), json_extract(json, '$.family_name')"
                             f" FROM directory WHERE case_id IN ({_placeholders(len(rest))}) AND person_id IS NOT NULL",
                             rest):
