@@ -19,7 +19,8 @@ def version_etag(version: int) -> str:
 
 
 def _body(payload: Any) -> bytes:
-    return json.dumps(jsonable_encoder(payload), separators=(",", ":"), ensure_ascii=False).encode()
+    # payloads are built from rows as plain JSON types already: json.dumps directly, not jsonable_encoder's walk
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def _matches(header: str | None, etag: str) -> bool:
