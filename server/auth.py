@@ -80,7 +80,9 @@ def get_db(request: Request) -> Iterator[Connection]:
         yield conn
 
 
-Db = Annotated[Connection, Depends(get_db)]
+# scope="function": the transaction commits before the response is sent, so a client is never told a write
+# succeeded that could still fail to commit (FastAPI's default runs this exit code after the response)
+Db = Annotated[Connection, Depends(get_db, scope="function")]
 
 _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 _EXPIRED = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
