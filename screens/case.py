@@ -21,6 +21,7 @@ from textual.widgets import Input, Static, TextArea
 from client.models import Case, ChronologyEvent, DirectoryEntry, Task
 from client.store import Store
 from screens import format
+from screens.drafts import QuietTimer
 from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, ExportWanted, OutboxChanged
 from screens.note_editor import OpenNoteEditor, OpenNotes
@@ -40,7 +41,6 @@ KIND_CYCLE: tuple[tuple[str, ...], ...] = (
     ("placement_move",),
     ("note", "contact", "supervision", "management_oversight"),
 )
-DRAFT_DELAY = 0.25  # seconds of quiet typing before the draft is written
 
 
 class ChronologyWindow:
@@ -105,7 +105,7 @@ class CaseScreen(Screen[None]):
         self._kind_index = 0
         self._key_only = False
         self._draft_id: int | None = None
-        self._draft_timer = None
+        self._draft_timer = QuietTimer(self, self._flush_draft)
         self._pending: tuple[int, Sequence[int] | None] | None = None
         self._ready = False  # is_mounted turns true only after on_mount returns
         self.stale_draft = False  # set when the full editor takes over this case's note
@@ -445,14 +445,10 @@ class CaseScreen(Screen[None]):
             self.notify("Your unsaved note on this case is back in the note box.", title="Draft restored")
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
+        self._draft_timer.restart()
 
     def _flush_draft(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._draft_timer.cancel()
         if self.case_id is None or not self._ready:
             return
         body = self.query_one("#note-box", TextArea).text

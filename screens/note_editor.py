@@ -38,13 +38,13 @@ from client.models import Note
 from client.outbox import Draft
 from client.store import Store, StoreError
 from screens import format
+from screens.drafts import QuietTimer
 from screens.keys import bind
 from screens.messages import OutboxChanged
 from screens.note_templates import NOTE_KINDS, has_content, label, next_kind, template
 from screens.widgets.line_list import LineList, cells
 from screens.widgets.status import StatusLine
 
-DRAFT_DELAY = 0.25  # seconds of quiet typing before the draft is written
 WHEN_META = "note_editor.when.{draft_id}"  # the typed "when it happened", kept beside its draft
 WHEN_EXAMPLES = "today 14:00, yesterday 9:30, 2026-11-20 15:00"
 
@@ -216,7 +216,7 @@ class NoteEditorScreen(Screen[None]):
         self._draft_id: int | None = None
         self._blocked: str | None = None
         self._saved_when = ""  # the "when" text last kept beside the draft
-        self._draft_timer = None
+        self._draft_timer = QuietTimer(self, self._flush_draft)
         self._pending: tuple[int, str | None, int | None, int | None] | None = None
         self._ready = False  # is_mounted turns true only after on_mount returns
         self._fresh = False  # a note was opened and not yet shown
@@ -431,14 +431,10 @@ class NoteEditorScreen(Screen[None]):
             self.body.focus()
 
     def _schedule_draft(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
+        self._draft_timer.restart()
 
     def _flush_draft(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._draft_timer.cancel()
         if self.case_id is None or not self._ready:
             return
         text = self.body.text
@@ -498,7 +494,7 @@ class NoteEditorScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         # the App is going away: keystrokes still waiting for the quiet-typing timer go into the draft
-        if self._draft_timer is not None:
+        if self._draft_timer.waiting:
             try:
                 self._flush_draft()
             except Exception:  # noqa: BLE001 - shutting down: never turn a clean exit into a traceback
@@ -580,9 +576,7 @@ class NoteEditorScreen(Screen[None]):
             self.when.focus()
             return
         moment = parse_when(self.when.value, self.clock())
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-            self._draft_timer = None
+        self._draft_timer.cancel()
         self._adopt_server_id()
         try:
             item = self.store.add_note(self.case_id, self.kind, text, occurred_at=utc_text(moment),
