@@ -32,7 +32,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import ContentSwitcher, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -44,6 +44,7 @@ from client.models import AuditEvent, Health, Page, User
 from client.store import Store
 from client.sync import LAST_SYNC
 from screens import format
+from screens.kept import KeptScreen
 from screens.keys import bind
 from screens.widgets.line_list import LineList, cells
 from screens.widgets.status import StatusLine
@@ -426,7 +427,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
 # --- the screen ---------------------------------------------------------------------------------------------
 
-class AdminScreen(Screen[None]):
+class AdminScreen(KeptScreen[None]):
     """Built once and kept mounted; each section reloads in a worker when shown."""
 
     CSS_PATH = "admin.tcss"

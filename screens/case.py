@@ -15,12 +15,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Static, TextArea
 
 from client.models import Case, ChronologyEvent, DirectoryEntry, Task
 from client.store import Store
 from screens import format
+from screens.kept import KeptScreen
 from screens.drafts import QuietTimer
 from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, ExportWanted, OutboxChanged
@@ -73,7 +73,7 @@ class TaskList(LineList):
     COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"tasks--overdue", "tasks--dim"}
 
 
-class CaseScreen(Screen[None]):
+class CaseScreen(KeptScreen[None]):
     CSS_PATH = "case.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
@@ -172,11 +172,12 @@ class CaseScreen(Screen[None]):
         self.case = cached.value if cached else None
         if cached is None:
             entry = self.store.directory_entry(self.case_id)
-            self.query_one("#case-header", Static).update(self._header_from_directory(entry))
-            self.query_one("#case-contacts", Static).update(Text("Who to call: fetching…", style="dim"))
+            header, contacts = self._header_from_directory(entry), Text("Who to call: fetching…", style="dim")
         else:
-            self.query_one("#case-header", Static).update(self._header(cached.value, cached.as_of))
-            self.query_one("#case-contacts", Static).update(self._contacts(cached.value))
+            header, contacts = self._header(cached.value, cached.as_of), self._contacts(cached.value)
+        # every panel here has a fixed height (case.tcss), so new text needs no relayout of the screen
+        self.query_one("#case-header", Static).update(header, layout=False)
+        self.query_one("#case-contacts", Static).update(contacts, layout=False)
         self._tasks = self.store.tasks(case_id=self.case_id, status=("open", "snoozed"))
         self.query_one(TaskList).set_rows(len(self._tasks), self._render_task, cursor=cursor)
         self._reload_chronology(cursor=cursor)
@@ -202,7 +203,7 @@ class CaseScreen(Screen[None]):
         title = f"Chronology · {self._window.count:,} event{'s' if self._window.count != 1 else ''}"
         if filters:
             title += " · " + " · ".join(filters)
-        self.query_one("#chronology-title", Static).update(title)
+        self.query_one("#chronology-title", Static).update(title, layout=False)
         self.query_one(ChronologyList).set_rows(self._window.count, self._render_event, cursor=cursor)
         self._show_detail(self.query_one(ChronologyList).cursor)
 
@@ -337,7 +338,7 @@ class CaseScreen(Screen[None]):
         detail = self.query_one("#chronology-detail", Static)
         event = self._window[index] if self._window and self._window.count else None
         if event is None:
-            detail.update("")
+            detail.update("", layout=False)
             return
         text = Text()
         text.append(f"{format.short_datetime(event.occurred_at)} · {event.kind.replace('_', ' ')}", style="bold")
@@ -346,7 +347,7 @@ class CaseScreen(Screen[None]):
         if event.author:
             text.append(f" · {event.author}", style="dim")
         text.append("\n" + (event.detail or event.summary))
-        detail.update(text)
+        detail.update(text, layout=False)
 
     def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
         if isinstance(event.line_list, ChronologyList):

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from client.models import CaseSummary
 from client.store import Store
 from screens import format
+from screens.kept import KeptScreen
 from screens.keys import bind
 from screens.messages import OpenCase
 from screens.widgets.line_list import LineList, cells
@@ -35,7 +35,7 @@ def _matches(case: CaseSummary, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
-class CaseloadScreen(Screen[None]):
+class CaseloadScreen(KeptScreen[None]):
     """Built once and kept mounted; ``reload()`` swaps in what the store now holds."""
 
     CSS_PATH = "caseload.tcss"

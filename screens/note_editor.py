@@ -31,13 +31,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TextArea
 
 from client.models import Note
 from client.outbox import Draft
 from client.store import Store, StoreError
 from screens import format
+from screens.kept import KeptScreen
 from screens.drafts import QuietTimer
 from screens.keys import bind
 from screens.messages import OutboxChanged
@@ -194,7 +194,7 @@ def _local_now() -> dt.datetime:
 
 # --- the editor ---------------------------------------------------------------------------------------------------
 
-class NoteEditorScreen(Screen[None]):
+class NoteEditorScreen(KeptScreen[None]):
     CSS_PATH = "note_editor.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
@@ -617,7 +617,7 @@ class NoteList(LineList):
                                                       "notes--amended"}
 
 
-class NotesScreen(Screen[None]):
+class NotesScreen(KeptScreen[None]):
     """A case's notes, newest first, read-only; ``a`` amends the highlighted one, ``n`` writes a new one."""
 
     CSS_PATH = "note_editor.tcss"

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from client.models import DirectoryEntry
 from client.store import Store
 from screens import format
+from screens.kept import KeptScreen
 from screens.keys import bind
 from screens.messages import OpenCase
 from screens.widgets.line_list import LineList, cells
@@ -28,7 +28,7 @@ class ResultList(LineList):
     COMPONENT_CLASSES = LineList.COMPONENT_CLASSES | {"results--restricted", "results--flag", "results--dim"}
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(KeptScreen[None]):
     CSS_PATH = "search.tcss"
     BINDINGS = [bind("search.focus_query", "focus_query", "Search")]
 

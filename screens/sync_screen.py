@@ -25,13 +25,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from client.outbox import BLOCKED, CONFLICT, Conflict, OutboxItem, differing_fields
 from client.store import Store, StoreError
 from client.sync import LAST_SYNC, Changed, Status, SyncEvent
 from screens import format
+from screens.kept import KeptScreen
 from screens.keys import bind
 from screens.messages import OpenCase, OutboxChanged
 from screens.seen import SeenChange, changes_since_seen, mark_all_seen, mark_seen
@@ -286,7 +286,7 @@ class ConflictSide(Static):
 # --- the screen -------------------------------------------------------------------------------------------
 
 
-class SyncScreen(Screen[None]):
+class SyncScreen(KeptScreen[None]):
     """Built once and kept mounted. The App calls ``sync_event`` with every sync event."""
 
     CSS_PATH = "sync_screen.tcss"

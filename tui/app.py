@@ -34,9 +34,13 @@ from screens.sync_screen import SyncScreen
 from screens.tasks import TasksScreen
 from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine, SyncState
+from tui import memory
 from tui.keymap import Keymap
 
 ADMIN_ROLES = ("admin", "manager")
+#: built in the background after the first frame, most used first (see ``CaseworkApp._build_ahead``)
+BUILT_AHEAD = ("case", "search", "tasks", "caseload")
+BUILD_AHEAD_GAP_S = 0.05
 #: set (to 1) in each browser tab's TUI by ``casework web``: the app then opens nothing until its user signs in
 WEB_ENV = "CASEWORK_WEB"
 #: what works while the sign-in gate is up: signing in and leaving
@@ -77,6 +81,7 @@ class CaseworkApp(App[None]):
         self._sign_in_open = False
         # animations cost a frame each over SSH
         self.animation_level = "none"
+        memory.tune_for_interaction()
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -102,11 +107,33 @@ class CaseworkApp(App[None]):
         if start == "admin":
             self._install_admin(self.role or "admin")
         self.push_screen(start)
+        self.call_after_refresh(self._build_ahead, [name for name in BUILT_AHEAD if name != start])
         for problem in self.keymap_in_force.problems:
             self.notify(str(problem), title="keybindings.toml", severity="warning", timeout=15)
         self._update_counts()
         if self.sync is not None:
             self.run_worker(self._start_sync(), name="sync", group="sync")
+
+    def _build_ahead(self, names: list[str]) -> None:
+        """Compose and style one main screen that has not been shown yet, then the next a moment later.
+
+        Done after the first frame, one screen per idle moment: the first visit to a screen then costs what
+        every later visit does, instead of building it under the key press (80-150 ms for the case screen).
+        It is what ``push_screen`` does on a first visit, without showing the screen.
+        """
+        while names:
+            name = names.pop(0)
+            if not self.is_screen_installed(name):  # the app is closing
+                return
+            screen = self.get_screen(name)
+            if not screen.is_running:
+                self._load_screen_css(screen)
+                self._register(self, screen)
+                break
+        if names:
+            self.set_timer(BUILD_AHEAD_GAP_S, partial(self._build_ahead, names))
+        else:
+            self.set_timer(BUILD_AHEAD_GAP_S, memory.settle_long_lived)
 
     # --- navigation ---------------------------------------------------------------------------
 
@@ -385,3 +412,4 @@ class CaseworkApp(App[None]):
         if self.sync is not None:
             await self.sync.stop()
         await self.api.aclose()
+        memory.release_long_lived()

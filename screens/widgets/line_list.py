@@ -52,8 +52,12 @@ class LineList(ScrollView, can_focus=True):
         bind("list.open", "select", "Open"),
     ]
     COMPONENT_CLASSES = {"line-list--cursor", "line-list--empty"}
+    # the cursor's look for every list; a screen's own stylesheet may override it. Kept here, not in one
+    # screen's .tcss, so a list looks the same whichever screens were shown before it
     DEFAULT_CSS = """
     LineList { height: 1fr; }
+    LineList > .line-list--cursor { background: $accent 40%; }
+    LineList:focus > .line-list--cursor { background: $accent; color: $text; }
     """
 
     class Highlighted(Message):

@@ -1,0 +1,43 @@
+"""The base of the main screens: built once, kept mounted, shown again without restyling.
+
+Textual re-applies the whole stylesheet to every widget of a screen each time it is
+pushed (``ScreenResume.refresh_styles``), in case the theme changed while it was
+hidden. That was a third of the cost of opening a case. A kept screen's widgets
+restyle themselves when their own classes change, hidden or not, so the only thing
+that can leave them stale is a change at the App: its theme, stylesheet or classes.
+This screen restyles on resume only when one of those moved since it last did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TypeVar
+
+from textual import events
+from textual.screen import Screen
+
+ResultType = TypeVar("ResultType")
+
+
+class KeptScreen(Screen[ResultType]):
+    """A Screen installed once and pushed many times."""
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._styled_for: Hashable | None = None
+
+    def _app_style_state(self) -> Hashable:
+        app = self.app
+        # _css_update_count moves on every theme change and stylesheet reload (Textual 8.2; pinned)
+        return (app._css_update_count, frozenset(app.classes), app.current_theme.name, app.app_focus)
+
+    def on_mount(self) -> None:
+        # mounting styled every widget with the stylesheet as it is now
+        self._styled_for = self._app_style_state()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # runs before Screen's own handler (subclass first in the MRO), which then skips the restyle
+        state = self._app_style_state()
+        if event.refresh_styles and state == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = state

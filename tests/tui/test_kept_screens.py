@@ -1,0 +1,60 @@
+"""Main screens are built ahead, after the first frame, and shown again without restyling unless the App changed;
+what start-up leaves alive is frozen out of the garbage collector's way until the app closes."""
+
+from __future__ import annotations
+
+import gc
+
+from textual.color import Color
+from textual.widgets import Static
+
+from screens.case import CaseScreen
+from screens.caseload import CaseList
+from tests.tui.helpers import make_app, wait_until
+from tui.app import BUILT_AHEAD
+
+
+async def test_main_screens_are_built_before_their_first_visit(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.screen.name == "caseload"
+        await wait_until(pilot, lambda: all(app.get_screen(name).is_running for name in BUILT_AHEAD))
+        case_screen = app.get_screen("case")
+        assert case_screen not in app.screen_stack  # built, never shown
+        first = app.screen.query_one(CaseList)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is case_screen
+        assert isinstance(case_screen, CaseScreen) and case_screen.case_id == worker_store.caseload("worker")[
+            first.cursor].id
+
+
+async def test_start_up_objects_are_frozen_while_the_app_runs(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        # once the screens are built, what is alive is moved out of the collector's way
+        await wait_until(pilot, lambda: gc.get_freeze_count() > 0)
+    assert gc.get_freeze_count() == 0  # and handed back when the app closes
+
+
+async def test_a_theme_change_while_hidden_restyles_the_screen_when_shown(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen)
+        header = case_screen.query_one("#case-header", Static)
+        before = header.styles.background
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.name == "caseload"
+
+        # the case screen is hidden: only its return can restyle it
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is case_screen
+        assert header.styles.background != before
+        assert header.styles.background == Color.parse(app.get_css_variables()["primary-background"])
