@@ -130,8 +130,7 @@ def _v3_search() -> str:
     cols = ", ".join(SEARCH_COLUMNS)
     new = ", ".join(f"new.{c}" for c in SEARCH_COLUMNS)
     old = ", ".join(f"old.{c}" for c in SEARCH_COLUMNS)
-    # no prefix indexes (unlike the server): they double the time to load 100,000 people, and with
-    # candidates capped (client.local_search) a prefix query stays within a few milliseconds without them
+    # (v5 adds prefix indexes)
     return f"""
         CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='directory', content_rowid='id',
                                                      tokenize='unicode61 remove_diacritics 2', columnsize=0);
@@ -155,8 +154,23 @@ def _v4_batches() -> str:
     """
 
 
+def _v5_search_prefixes() -> str:
+    cols = ", ".join(SEARCH_COLUMNS)
+    # prefix indexes for 1-3 characters: the first letters typed in search ("c", "nn", "999") expand to
+    # thousands of terms without them. Measured on a 100,000-person directory: store search p95 over
+    # typed queries 25 → 8 ms (worst 60 → 10 ms), for an index build of 2.7 s instead of 1.1 s.
+    # The triggers from v3 name the table, so they carry on writing to the new one.
+    return f"""
+        DROP TABLE {FTS_TABLE};
+        CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({cols}, content='directory', content_rowid='id',
+                                                     tokenize='unicode61 remove_diacritics 2', columnsize=0,
+                                                     prefix='1 2 3');
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild');
+    """
+
+
 # each returns its SQL script
-MIGRATIONS: list[Callable[[], str]] = [_v1_records, _v2_work, _v3_search, _v4_batches]
+MIGRATIONS: list[Callable[[], str]] = [_v1_records, _v2_work, _v3_search, _v4_batches, _v5_search_prefixes]
 LATEST = len(MIGRATIONS)
 
 
