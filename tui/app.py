@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -82,6 +83,7 @@ class CaseworkApp(App[None]):
         # animations cost a frame each over SSH
         self.animation_level = "none"
         memory.tune_for_interaction()
+        self._collector = memory.IdleCollector()
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -133,7 +135,16 @@ class CaseworkApp(App[None]):
         if names:
             self.set_timer(BUILD_AHEAD_GAP_S, partial(self._build_ahead, names))
         else:
-            self.set_timer(BUILD_AHEAD_GAP_S, memory.settle_long_lived)
+            self.set_timer(BUILD_AHEAD_GAP_S, self._start_idle_collection)
+
+    def _start_idle_collection(self) -> None:
+        memory.settle_long_lived()
+        self.set_interval(memory.CHECK_EVERY_S, self._collector.maybe_collect)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._collector.input_seen()
+        await super().on_event(event)
 
     # --- navigation ---------------------------------------------------------------------------
 
