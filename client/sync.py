@@ -601,7 +601,7 @@ class SyncEngine:
         for key, got_list in ((f"{path}/chronology", chronology), (f"{path}/notes", notes), (f"{path}/tasks", tasks)):
             if got_list is not None:
                 # only a list that fits in one page can be revalidated by its first page's ETag
-                self.store.set_etag(key, got_list[1] or "")
+                await self._put(self.store.set_etag, key, got_list[1] or "")
         return changed
 
     async def _fetch_all(self, key: str, etag: Any, fetch: Callable[..., Awaitable[Page | NotModified]],
@@ -624,7 +624,7 @@ class SyncEngine:
             cursor = page.next_cursor
         tag = first.etag if first.next_cursor is None else None
         if not key.startswith("/v1/cases/") and tag:
-            self.store.set_etag(key, tag)  # case sub-lists are tagged by _fetch_case once stored
+            await self._put(self.store.set_etag, key, tag)  # case sub-lists are tagged by _fetch_case once stored
         return items, tag
 
     async def _each(self, items: Sequence[T], work: Callable[[T], Awaitable[None]]) -> None:
@@ -671,7 +671,9 @@ class SyncEngine:
             await self._each(wanted, one)
         except CaseworkError as error:  # in the background: report it, never raise into nobody's hands
             self._failed_pass(error)
-        self._hold(self._held() | fetched)
+        # in a thread like every write here: on the event loop it would wait for the store's lock, held by
+        # another fetch's write, and hold up the UI
+        await self._put(self._hold, self._held() | fetched)
         changed = Changed(cases=frozenset(fetched), timelines=frozenset(fetched), purged=frozenset(purged))
         if changed:
             self._emit(changed)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
@@ -17,6 +19,7 @@ from textual.screen import Screen
 
 from client.api import CaseAPI
 from client.errors import CaseworkError, SignInFailed
+from client.paths import StoreError
 from client.store import Store
 from client.sync import ME, Changed, Notice, Progress, Status, SyncEngine, SyncEvent
 from screens.admin import AdminScreen
@@ -37,6 +40,8 @@ from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine, SyncState
 from tui import memory
 from tui.keymap import Keymap
+
+log = logging.getLogger(__name__)
 
 ADMIN_ROLES = ("admin", "manager")
 #: built in the background after the first frame, most used first (see ``CaseworkApp._build_ahead``)
@@ -248,8 +253,17 @@ class CaseworkApp(App[None]):
         self._go("case")
 
     def on_case_viewed(self, message: CaseViewed) -> None:
-        self.store.record_view(message.case_id, message.what)
-        mark_seen(self.store, message.case_id)
+        # in a thread, off the key's path: the sync engine writes big pages in a thread of its own while holding
+        # the store's lock, and waiting for it here held up the case being drawn (up to a second, measured)
+        self.run_worker(partial(self._record_view, message.case_id, message.what), thread=True, group="views",
+                        exit_on_error=False)
+
+    def _record_view(self, case_id: int, what: str) -> None:
+        try:
+            self.store.record_view(case_id, what)
+            mark_seen(self.store, case_id)
+        except (StoreError, sqlite3.Error):  # closing: the store may be shut under a late view
+            log.warning("could not record the view of case %s", case_id, exc_info=True)
 
     def on_open_note_editor(self, message: OpenNoteEditor) -> None:
         editor = self.get_screen("note")
@@ -280,7 +294,9 @@ class CaseworkApp(App[None]):
 
     def on_case_wanted(self, message: CaseWanted) -> None:
         if self.sync is not None:
-            self.sync.prefetch([message.case_id, *message.neighbours])
+            # after the frame that shows the case: building the requests and reading the answers is CPU on this
+            # loop, and done before the paint it delayed every `]` by milliseconds (more with the server slow)
+            self.call_after_refresh(self.sync.prefetch, [message.case_id, *message.neighbours])
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         self._update_counts()
