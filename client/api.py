@@ -17,6 +17,9 @@ server that honours it. Every answer comes back as the typed records of
   cannot create the note twice.
 - ``transport=`` is passed to httpx, so tests run this against the real server
   in process (``httpx.ASGITransport``) and through fault-injecting wrappers.
+- Nothing of httpx is loaded until the first request: the app draws the caseload
+  from the store before it needs the network, and httpx with its connection pool
+  and a TLS context cost ~80 ms of a cold start (``tests/test_imports.py``).
 """
 
 from __future__ import annotations
@@ -27,14 +30,17 @@ import json as jsonlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from client.credentials import MemoryTokenStore, Tokens, TokenStore
 from client.errors import CaseworkError, Offline, ServerError, SessionExpired, from_response
 from client.models import (AuditEvent, Case, CaseSummary, Change, ChronologyEvent, DirectoryEntry, Health, Note,
                            Page, Task, User)
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 T = TypeVar("T")
 
@@ -51,6 +57,8 @@ class Timeouts:
     pool: float = 5.0
 
     def httpx(self) -> httpx.Timeout:
+        import httpx
+
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
@@ -98,6 +106,19 @@ def new_idempotency_key() -> str:
     return str(uuid.uuid4())
 
 
+def _tls_verify(root: str) -> ssl.SSLContext | bool:
+    """What httpx checks servers' certificates with: its default (certifi's CA bundle) for https.
+
+    A plain-http server is never spoken to over TLS (every request goes to ``base_url`` and redirects are not
+    followed; a proxy's own TLS has its own context), yet httpx would load the CA bundle anyway, tens of ms of
+    a cold start. It gets a context that trusts nothing instead, so TLS reached by some mistake fails closed."""
+    if not root.lower().startswith("http://"):
+        return True
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class CaseAPI:
     """One signed-in (or signing-in) session with one Case API server."""
 
@@ -117,13 +138,31 @@ class CaseAPI:
         self.token_store: TokenStore = tokens if tokens is not None else MemoryTokenStore()
         self._tokens: Tokens | None = self.token_store.load()
         self._refresh_lock = asyncio.Lock()
-        self._http = httpx.AsyncClient(base_url=root + "/v1", transport=transport, timeout=timeouts.httpx(),
-                                       headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self._transport = transport
+        self._timeouts = timeouts
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, made on the first request, not with the API: see the module's docstring."""
+        if self._client is None:
+            if self._closed:
+                # what httpx says when a closed client is used
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            import httpx
+
+            self._client = httpx.AsyncClient(base_url=self.base_url + "/v1", transport=self._transport,
+                                             timeout=self._timeouts.httpx(), verify=_tls_verify(self.base_url),
+                                             headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        return self._client
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> CaseAPI:
         return self
@@ -152,16 +191,23 @@ class CaseAPI:
             if body is not None:
                 content = jsonlib.dumps(body).encode()
                 all_headers["Content-Type"] = "application/json"
-            try:
-                response = await self._http.request(method, path, params=params, headers=all_headers,
-                                                    content=content)
-            except httpx.TransportError as error:  # connect, read, write, timeouts, protocol
-                raise Offline(operation, cause=f"{type(error).__name__}: {error}") from error
+            response = await self._wire(method, path, operation, params=params, headers=all_headers,
+                                        content=content)
             if response.status_code == 401 and auth and attempt == 0:
                 await self._renew(sent_token)
                 continue
             return response
         return response  # the retry also said 401: the caller maps it to SessionExpired
+
+    async def _wire(self, method: str, path: str, operation: str | None, **kwargs: Any) -> httpx.Response:
+        """One request as it is; a failure of the network (connect, read, write, timeout, protocol) is ``Offline``."""
+        client = self._http
+        import httpx  # already loaded by the client: only the name is needed here
+
+        try:
+            return await client.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise Offline(operation, cause=f"{type(error).__name__}: {error}") from error
 
     async def _renew(self, stale_access: str | None) -> None:
         """Single-flight refresh: whoever gets the lock first refreshes; the rest see the new token."""
@@ -169,10 +215,8 @@ class CaseAPI:
             current = self._tokens
             if current is None or current.access_token != stale_access:
                 return  # already renewed (or already given up) while we waited
-            try:
-                response = await self._http.post("/auth/refresh", json={"refresh_token": current.refresh_token})
-            except httpx.TransportError as error:
-                raise Offline(cause=f"{type(error).__name__}: {error}") from error
+            response = await self._wire("POST", "/auth/refresh", None,
+                                        json={"refresh_token": current.refresh_token})
             if response.status_code == 200:
                 self._keep(response.json())
                 return
@@ -232,10 +276,7 @@ class CaseAPI:
 
     async def sign_in(self, username: str, password: str) -> Tokens:
         """POST /auth/token. Wrong password → ``SignInFailed``."""
-        try:
-            response = await self._http.post("/auth/token", json={"username": username, "password": password})
-        except httpx.TransportError as error:
-            raise Offline("sign-in", cause=f"{type(error).__name__}: {error}") from error
+        response = await self._wire("POST", "/auth/token", "sign-in", json={"username": username, "password": password})
         if response.status_code != 200:
             raise _error(response, signing_in=True)
         return self._keep(_body(response))

@@ -3,7 +3,9 @@
 Two kinds of check:
 
 * at run time, in a fresh interpreter (a subprocess), which modules ``casework --help``
-  and ``import client.store`` actually load: never Textual, and never the server;
+  and ``import client.store`` actually load: never Textual, and never the server; and
+  what the way to the first frame of ``casework`` loads: nothing that only the network,
+  an export or the server needs (the cold start is timed by bench/tui.py);
 * statically, over the source with ``ast`` (every import statement, including the lazy
   ones inside functions): ``client`` and ``screens`` never import ``server``, ``client``
   never imports Textual, and the layers only ever import downwards.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,12 +37,13 @@ FORBIDDEN_THIRD_PARTY = {
 }
 
 
-def loaded_modules(code: str) -> dict[str, object]:
+def loaded_modules(code: str, env: dict[str, str] | None = None) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter from the project root; it ends by printing sys.modules' names."""
     # (a None entry is an import blocked on purpose, not a module loaded)
     probe = code + ("\nimport json, sys\n"
                     "print('\\n' + json.dumps(sorted(n for n, m in sys.modules.items() if m is not None)))\n")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=None if env is None else {**os.environ, **env})
     assert done.returncode == 0, done.stderr
     *_, last = done.stdout.strip().splitlines()
     return {"modules": json.loads(last), "stdout": done.stdout}
@@ -84,6 +88,49 @@ def test_importing_the_store_does_not_import_textual() -> None:
     assert tops(modules, "textual") == [], "client.store pulled in Textual"
     assert tops(modules, "server", "fastapi", "sqlalchemy") == [], "client.store pulled in the server"
     assert tops(modules, "screens", "tui") == []
+
+
+# what `casework` must not load before it has drawn the caseload from the store: the network stack (the sync
+# loads it when it first sends a request), the PDF export, and the server's stack
+NOT_BEFORE_THE_FIRST_FRAME = ("httpx", "httpcore", "h11", "anyio", "certifi", "fpdf", "PIL", "fontTools",
+                              "server", "fastapi", "starlette", "sqlalchemy", "alembic", "uvicorn")
+
+
+def test_the_api_client_loads_httpx_only_when_it_sends() -> None:
+    """A CaseAPI is made at start-up; httpx, its connection pool and a TLS context (~80 ms) wait for a request."""
+    modules = loaded_modules("from client.api import CaseAPI, Timeouts\n"
+                             "api = CaseAPI('https://casework.example.test', timeouts=Timeouts(connect=1))\n"
+                             "import asyncio\n"
+                             "asyncio.run(api.aclose())  # closing one that never sent must work\n")["modules"]
+    assert isinstance(modules, list)
+    assert tops(modules, "httpx", "httpcore", "certifi") == [], "making or closing a CaseAPI loaded httpx"
+
+
+def test_the_way_to_the_first_frame_loads_nothing_it_does_not_draw_with(tmp_path: Path) -> None:
+    """Plain `casework` with a saved sign-in, up to ``App.run``: config, store, API, sync engine, keymap, App."""
+    folders = {name: str(tmp_path / name.lower()) for name in
+               ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")}
+    result = loaded_modules(
+        "from tui import config\n"
+        "config.save(config.Config(server_url='http://127.0.0.1:9', username='worker'))\n"
+        "from tui.app import CaseworkApp\n"
+        "CaseworkApp.run = lambda self, *args, **kwargs: print('app built')  # no terminal here\n"
+        "from tui.cli import main\n"
+        "assert main([]) == 0\n", env=folders)
+    assert "app built" in str(result["stdout"])
+    modules = result["modules"]
+    assert isinstance(modules, list)
+    assert "tui.app" in modules and "client.sync" in modules
+    assert tops(modules, *NOT_BEFORE_THE_FIRST_FRAME) == [], "the start-up loaded what only comes later"
+    # nothing to parse and no password to ask for (tui/cli.py, tui/launch.py)
+    assert tops(modules, "argparse", "getpass") == []
+
+
+def test_plain_casework_needs_no_parser() -> None:
+    """`casework` with no arguments skips building the parser (tui/cli.py): it must mean what parsing gives."""
+    from tui.cli import build_parser
+
+    assert vars(build_parser().parse_args([])) == {"command": None}
 
 
 def test_the_whole_client_package_imports_without_textual() -> None:

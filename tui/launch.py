@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import sys
 from pathlib import Path
 
@@ -78,6 +77,8 @@ def login(args: object) -> int:
         raise CommandError("give your username with --user NAME")
     if not sys.stdin.isatty():
         raise CommandError("sign in from a terminal: the password is asked for at the prompt")
+    import getpass  # only signing in asks for a password
+
     password = getpass.getpass(f"password for {username} at {server_url}: ")
     asyncio.run(_sign_in(server_url, username, password))
     path = config_file.save(config_file.Config(server_url=server_url, username=username))

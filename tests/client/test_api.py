@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import ssl
 import stat
 from pathlib import Path
 
@@ -405,6 +406,30 @@ def test_timeouts_are_configurable() -> None:
     api = CaseAPI("http://example.test/v1/", timeouts=Timeouts(connect=1.5))
     assert api.base_url == "http://example.test" and api._http.timeout.connect == 1.5
     asyncio.run(api.aclose())
+
+
+def test_the_http_client_is_made_on_the_first_request_and_closing_before_then_works() -> None:
+    api = CaseAPI("http://example.test")
+    assert api._client is None  # nothing of httpx yet: see tests/test_imports.py
+    asyncio.run(api.aclose())
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(api.health())  # as httpx refuses a closed client
+
+
+def test_only_an_https_server_costs_a_ca_bundle_and_both_verify() -> None:
+    def tls(url: str) -> ssl.SSLContext:
+        api = CaseAPI(url)
+        try:
+            return api._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        finally:
+            asyncio.run(api.aclose())
+
+    secure = tls("https://casework.example.test")
+    assert secure.verify_mode == ssl.CERT_REQUIRED and secure.check_hostname
+    assert secure.cert_store_stats()["x509_ca"] > 0  # httpx's default: certifi's bundle
+    plain = tls("http://casework.example.test")  # never used: requests go to the http base URL only
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0  # trusts nobody, so TLS reached by mistake fails closed
 
 
 async def test_end_to_end_over_loopback(live_server) -> None:  # type: ignore[no-untyped-def]
