@@ -116,7 +116,9 @@ class CaseScreen(KeptScreen[None]):
             case_id, case_list = self._pending
             self._pending = None
             self.show(case_id, case_list)
-        self.query_one(ChronologyList).focus()
+        # built ahead (tui/app.py), the screen may be mounting as the app quits and takes its widgets away
+        for chronology in self.query(ChronologyList):
+            chronology.focus()
 
     def compose(self) -> ComposeResult:
         yield Static(id="case-header")

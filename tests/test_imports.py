@@ -124,6 +124,10 @@ def test_the_way_to_the_first_frame_loads_nothing_it_does_not_draw_with(tmp_path
     assert tops(modules, *NOT_BEFORE_THE_FIRST_FRAME) == [], "the start-up loaded what only comes later"
     # nothing to parse and no password to ask for (tui/cli.py, tui/launch.py)
     assert tops(modules, "argparse", "getpass") == []
+    # the screens a key brings up, and the export behind one of them (tui/app.py: ON_DEMAND_SCREENS)
+    from tui.app import ON_DEMAND_SCREENS
+
+    assert sorted(set(modules) & {*ON_DEMAND_SCREENS, "client.export"}) == []
 
 
 def test_plain_casework_needs_no_parser() -> None:

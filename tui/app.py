@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -17,29 +17,30 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from client.api import CaseAPI
 from client.errors import CaseworkError, SignInFailed
 from client.paths import StoreError
 from client.store import Store
 from client.sync import ME, Changed, Notice, Progress, Status, SyncEngine, SyncEvent
-from screens.admin import AdminScreen
-from client.export import ExportResult
 from screens.case import CaseScreen
-from screens.export_dialog import ExportDialog
 from screens.caseload import CaseloadScreen
-from screens.help import HelpScreen
 from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, ExportWanted, OpenCase, OutboxChanged
 from screens.note_editor import NoteEditorScreen, NoteSaved, NotesScreen, OpenNoteEditor, OpenNotes
 from screens.search import SearchScreen
 from screens.seen import mark_seen
-from screens.sign_in import SignInScreen
 from screens.sync_screen import SyncScreen
 from screens.tasks import TasksScreen
 from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine, SyncState
 from tui import memory
 from tui.keymap import Keymap
+
+if TYPE_CHECKING:
+    from client.api import CaseAPI
+    from client.export import ExportResult
+
+#: screens only a key brings up: imported then, not on the way to the first frame (~15 ms of a cold start)
+ON_DEMAND_SCREENS = ("screens.admin", "screens.export_dialog", "screens.help", "screens.sign_in")
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,11 @@ class CaseworkApp(App[None]):
             self.notify(str(problem), title="keybindings.toml", severity="warning", timeout=15)
         self._update_counts()
         if self.sync is not None:
-            self.run_worker(self._start_sync(), name="sync", group="sync")
+            # after the first frame: its first pass loads httpx and makes requests, ~90 ms of a cold start
+            self.call_after_refresh(self._run_sync)
+
+    def _run_sync(self) -> None:
+        self.run_worker(self._start_sync(), name="sync", group="sync")
 
     def _build_ahead(self, names: list[str]) -> None:
         """Compose and style one main screen that has not been shown yet, then the next a moment later.
@@ -130,7 +135,7 @@ class CaseworkApp(App[None]):
         """
         while names:
             name = names.pop(0)
-            if not self.is_screen_installed(name):  # the app is closing
+            if self._exit or self._closing or not self.is_screen_installed(name):  # the app is closing
                 return
             screen = self.get_screen(name)
             if not screen.is_running:
@@ -186,6 +191,8 @@ class CaseworkApp(App[None]):
             self.notify("Administration is for managers and admins.", severity="warning")
 
     def _install_admin(self, role: str) -> None:
+        from screens.admin import AdminScreen
+
         self.install_screen(AdminScreen(self.api, self.store, role), "admin")
 
     @property
@@ -206,6 +213,8 @@ class CaseworkApp(App[None]):
             self.pop_screen()
 
     def action_help(self) -> None:
+        from screens.help import HelpScreen
+
         descriptions = self._descriptions()
         rows = [(action_id, ", ".join(self.get_key_display(Binding(k, "")) for k in keys.split(",")),
                  descriptions.get(action_id, "")) for action_id, keys in self.keymap_in_force.keys.items()]
@@ -213,6 +222,10 @@ class CaseworkApp(App[None]):
 
     def _descriptions(self) -> dict[str, str]:
         """What each action id does, from every class of ours that binds keys (dialogs included)."""
+        import importlib
+
+        for module in ON_DEMAND_SCREENS:  # their classes' bindings are described too
+            importlib.import_module(module)
         out: dict[str, str] = {}
         pending: list[type] = [DOMNode]
         while pending:
@@ -280,6 +293,8 @@ class CaseworkApp(App[None]):
             self.push_screen("notes")
 
     def on_export_wanted(self, message: ExportWanted) -> None:
+        from screens.export_dialog import ExportDialog
+
         self.push_screen(ExportDialog(self.store, message.case_id), self._exported)
 
     def _exported(self, result: ExportResult | None) -> None:
@@ -358,6 +373,10 @@ class CaseworkApp(App[None]):
             if isinstance(screen, (NoteEditorScreen, NotesScreen)) and screen.is_mounted and touched_notes:
                 screen.records_changed(frozenset(touched_notes))
         admin = self._installed_screens.get("admin")
+        if admin is None:
+            return
+        from screens.admin import AdminScreen  # loaded already: it is installed
+
         if isinstance(admin, AdminScreen) and admin.is_mounted and event.users and admin.section == "users":
             admin.load_users()
 
@@ -381,6 +400,8 @@ class CaseworkApp(App[None]):
         self._sign_in_open = True
         self._set_state(signed_in=False)
         self._update_counts()
+        from screens.sign_in import SignInScreen
+
         self.push_screen(SignInScreen(self.username, reason, error), self._signed_in)
 
     def _signed_in(self, answer: tuple[str, str] | None) -> None:
