@@ -1,7 +1,8 @@
 """Dates as people type them in a prompt: "2d", "1w", "tomorrow", "mon", "2026-12-01", "1/12/2026", "1 dec".
 
 Pure functions, no Textual. A date that cannot be read raises ``WhenError`` whose
-message is one line, fit to show in the prompt as the reason.
+message is one line, fit to show in the prompt as the reason. ``Typed`` is the
+prompt's own line editing.
 """
 
 from __future__ import annotations
@@ -134,3 +135,50 @@ def _named(day: str, month_name: str, year: str | None, today: dt.date) -> dt.da
     if month is None:
         return None
     return _day_month(int(day), month, year, today)
+
+
+class Typed:
+    """The text typed at a one-line date prompt and the cursor in it, edited with the keys a short answer needs.
+
+    The work tray draws its snooze prompt as one line of text rather than in an ``Input``: moving focus to an
+    Input and back restyles both widgets and repaints the whole tray, several milliseconds a key, where
+    redrawing one line costs almost nothing. Key names are Textual's (``backspace``, ``ctrl+w``…); no
+    Textual import is needed here."""
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+        self.cursor = len(text)
+
+    def insert(self, text: str) -> None:
+        self.text = self.text[: self.cursor] + text + self.text[self.cursor:]
+        self.cursor += len(text)
+
+    def key(self, key: str, character: str | None = None) -> bool:
+        """Apply one key press (``character`` is the printable character it types, if any). False if it is
+        not an editing key, and nothing changed."""
+        before, after = self.text[: self.cursor], self.text[self.cursor:]
+        if character:
+            self.insert(character)
+        elif key == "backspace":
+            self.text, self.cursor = before[:-1] + after, max(self.cursor - 1, 0)
+        elif key == "delete":
+            self.text = before + after[1:]
+        elif key == "left":
+            self.cursor = max(self.cursor - 1, 0)
+        elif key == "right":
+            self.cursor = min(self.cursor + 1, len(self.text))
+        elif key in ("home", "ctrl+a"):
+            self.cursor = 0
+        elif key in ("end", "ctrl+e"):
+            self.cursor = len(self.text)
+        elif key == "ctrl+u":  # as a shell's line editing: everything before the cursor
+            self.text, self.cursor = after, 0
+        elif key == "ctrl+k":
+            self.text = before
+        elif key == "ctrl+w":  # the word before the cursor, with any blanks between it and the cursor
+            kept = before.rstrip()
+            kept = kept[: len(kept) - len(kept.split()[-1])] if kept.split() else ""
+            self.text, self.cursor = kept + after, len(kept)
+        else:
+            return False
+        return True

@@ -13,16 +13,19 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
+from math import ceil
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.timer import Timer
-from textual.screen import Screen
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -30,10 +33,11 @@ from textual.widgets import Input, Static
 from client.models import Task
 from client.store import PRIORITY_RANK, OutboxItem, Store, StoreError
 from screens import format
-from screens.dates import EXAMPLES, WhenError, describe, parse_when
+from screens.dates import EXAMPLES, Typed, WhenError, describe, parse_when
 from screens.messages import OpenCase, OutboxChanged
 from screens.reassign import ReassignScreen
 from screens.keys import bind
+from screens.kept import KeptScreen
 from screens.widgets.line_list import LineList, RowRenderer, cells
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
@@ -50,6 +54,8 @@ _SORT_KEYS: dict[str, Callable[[Task], tuple[object, ...]]] = {
 }
 COLUMNS = ("", "Due", "Priority", "Kind", "Task", "Child", "Case")
 PRIORITY_SHORT = {"high": "high", "normal": "norm", "low": "low"}
+WHEN_BOX = 24  # cells for the typed date, a blank either side: "2026-12-01" with room to spare
+WHEN_PLACEHOLDER = "2d, mon, 1/12…"
 
 
 class TaskTray(LineList):
@@ -73,27 +79,84 @@ class TaskTray(LineList):
         self._strips: dict[int, tuple[object, Strip]] = {}
         self._base_style: Style | None = None
         self._look: tuple[Style, ...] = ()  # the component styles the cached rows were drawn with
+        self._strips_kept = 200  # rows cached: a few screens' worth (set on resize)
+        self._ahead_queued = False
 
-    def set_rows(self, count: int, renderer: RowRenderer, *, cursor: int | None = None) -> None:
+    def set_rows(self, count: int, renderer: RowRenderer, *, cursor: int | None = None,
+                 redraw_from: int = 0) -> None:
         """LineList.set_rows, without a layout of the whole screen when only the number of rows changed.
 
         ``virtual_size`` is a layout reactive: setting it re-lays out and repaints every widget on the
         screen (~10 ms at 160×50), where a changed row count needs only this list and its scrollbar.
         The scrollbar is updated as Textual does after a resize; if it has to appear or go, that still
-        asks for a layout."""
+        asks for a layout. ``redraw_from``: the rows above this one are as they were (same tasks, same
+        state), so only this one and those below it are redrawn."""
         size = Size(self.scrollable_content_region.width, count)
         if self.is_mounted and self.container_size and size != self.virtual_size \
                 and size.width == self.virtual_size.width:
             self.set_reactive(Widget.virtual_size, size)
+            self._update_scrollbars(size)
+        if redraw_from <= 0 or cursor is not None or size != self.virtual_size:
+            super().set_rows(count, renderer, cursor=cursor)
+            return
+        # LineList.set_rows with the cursor left where it is, redrawing less
+        self._count, self._renderer = count, renderer
+        self._cursor = max(0, min(self._cursor, count - 1)) if count else 0
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        first = max(redraw_from - top, 0)
+        if first < height:
+            self.refresh(Region(0, first, self.size.width, height - first))
+
+    def _update_scrollbars(self, size: Size) -> None:
+        """Widget._scroll_update for a new row count, redrawing the scrollbar only if its thumb moved."""
+        self._refresh_scrollbars()  # a scrollbar that comes or goes asks for a layout here
+        if self.show_horizontal_scrollbar:  # never expected: rows are as wide as the list
             self._scroll_update(size)
-        super().set_rows(count, renderer, cursor=cursor)
+            return
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
+            self._set_scrollbar(virtual=size.height, window=self.container_size.height)
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _set_scrollbar(self, *, virtual: int | None = None, window: int | None = None,
+                       position: float | None = None) -> None:
+        """Give the vertical scrollbar new figures, redrawing it only if that changes how it looks.
+
+        Textual redraws the whole bar on any change, ~0.1 ms a row at 45 rows: more than the rows of the list
+        cost when they come from the cache. A row more or fewer in 5,000, or a scroll by a row, seldom moves
+        the thumb by the eighth of a cell it is drawn to, and a bigger change redraws a cell or two."""
+        bar = self.vertical_scrollbar
+        before = _bar_cells(bar)
+        if virtual is not None:
+            bar.set_reactive(ScrollBar.window_virtual_size, virtual)
+        if window is not None:
+            bar.set_reactive(ScrollBar.window_size, window)
+        if position is not None:
+            bar.set_reactive(ScrollBar.position, bar.validate_position(position))
+        after = _bar_cells(bar)
+        if len(after) != len(before):
+            bar.refresh()
+            return
+        # only the cells that changed (the thumb's ends): a whole bar costs as much as a screen of rows
+        changed = [Region(0, y, bar.size.width, 1) for y, (old, new) in enumerate(zip(before, after)) if old != new]
+        if changed:
+            bar.refresh(*changed)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # ScrollView.watch_scroll_y, but the scrollbar is redrawn only if its thumb moved
+        if self.show_vertical_scrollbar:
+            self._set_scrollbar(position=new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
 
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
-        renderer = self._renderer
-        if self.row_identity is None or renderer is None or index >= self.count:
+        # the box model and scroll offset as LineList.render_lines noted them for this frame: working them out
+        # again for each row cost more than drawing a row
+        frame = self._frame
+        width, scroll_y = (frame[1], frame[2]) if frame is not None else (
+            self.scrollable_content_region.width, self.scroll_offset.y)
+        index = scroll_y + y
+        if self.row_identity is None or self._renderer is None or index >= self.count:
             return super().render_line(y)
-        width = self.scrollable_content_region.width
         base = self._base_style
         if base is None:
             # DOMNode.rich_style walks every ancestor's styles: ~20 µs, once per row per frame without this
@@ -102,21 +165,49 @@ class TaskTray(LineList):
             if look != self._look:  # a new theme, not just focus coming or going: every row is redrawn
                 self._look = look
                 self._strips.clear()
+        return self._row_strip(index, width, base)
+
+    def _row_strip(self, index: int, width: int, base: Style) -> Strip:
+        """Row ``index``, from the cache if its task and state are as when it was drawn."""
+        assert self.row_identity is not None and self._renderer is not None
         task_id, state = self.row_identity(index)
         cursor = index == self.cursor
         key = (state, cursor, width, base)
-        cached = self._strips.get(task_id)
+        strips = self._strips
+        cached = strips.get(task_id)
         if cached is not None and cached[0] == key:
             return cached[1]
         # as LineList.render_line draws a row
-        segments = renderer(index, width, self.style_for)
+        segments = self._renderer(index, width, self.style_for)
         if cursor:
             segments = list(Segment.apply_style(segments, post_style=self.style_for("line-list--cursor")))
         strip = Strip(Segment.apply_style(segments, style=base), width).crop(0, width)
-        if len(self._strips) > 4 * max(self.size.height, 50):
-            self._strips.clear()
-        self._strips[task_id] = (key, strip)
+        strips.pop(task_id, None)  # newest last: the oldest go first when there are too many
+        strips[task_id] = (key, strip)
+        if len(strips) > self._strips_kept:
+            for old in list(islice(strips, len(strips) - self._strips_kept)):
+                del strips[old]
         return strip
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if not self._ahead_queued:
+            self._ahead_queued = True
+            self.call_later(self._render_ahead)  # once this frame is out
+        return lines
+
+    def _render_ahead(self) -> None:
+        """While idle, draw the screens of rows just below and just above the view into the cache: a change
+        that brings them into view (the rows above leaving, a page down) then draws them from it. A screen
+        of rows drawn afresh costs ~3 ms of a frame; from the cache, ~0.5 ms."""
+        self._ahead_queued = False
+        base = self._base_style
+        if self.row_identity is None or self._renderer is None or base is None:
+            return
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        width = self.scrollable_content_region.width
+        for index in (*range(top + height, min(top + 2 * height, self.count)), *range(max(top - height, 0), top)):
+            self._row_strip(index, width, base)
 
     def notify_style_update(self) -> None:
         # (focus moving in or out lands here too; the cached rows stay if the styles did not change)
@@ -132,7 +223,65 @@ class TaskTray(LineList):
 
     def on_resize(self) -> None:
         # LineList's own on_resize runs as well (Textual dispatches along the MRO)
+        self._strips_kept = 4 * max(self.size.height, 50)
         self.post_message(self.WidthChanged(self.scrollable_content_region.width))
+
+
+class TrayHeading(Static):
+    """The tray's title line, which is also its snooze prompt while that is open: the line's text changes and
+    nothing is shown, hidden, focused or restyled, so opening and closing the prompt repaints one line (a
+    prompt that took the line's place by ``display`` cost a layout of every widget; focusing an Input and
+    back restyled both and repainted the whole tray; even a class on this widget costs ~1.3 ms to restyle).
+    So the prompt's look is drawn into its text from component classes, across the whole line."""
+
+    COMPONENT_CLASSES = {
+        "tray-heading--title", "tray-heading--prompt", "tray-heading--label", "tray-heading--box",
+        "tray-heading--cursor", "tray-heading--placeholder", "tray-heading--hint", "tray-heading--error",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._styles: dict[str, Style] = {}
+        self._prompt: Text | None = None  # the prompt while it is shown, before it is padded to the width
+
+    def show_title(self, title: Text) -> None:
+        self._prompt = None
+        self.update(title, layout=False)  # one line, whatever it says
+
+    def show_prompt(self, prompt: Text) -> None:
+        """Show the prompt; its text's own style (the prompt's background) fills the rest of the line."""
+        self._prompt = prompt
+        self._draw_prompt()
+
+    def _draw_prompt(self) -> None:
+        assert self._prompt is not None
+        line = self._prompt.copy()
+        line.pad_right(max(self.size.width - line.cell_len, 0))
+        self.update(line, layout=False)
+
+    def on_resize(self) -> None:
+        if self._prompt is not None:
+            self._draw_prompt()
+
+    def style_for(self, name: str) -> Style:
+        """The rich style of a component class, cached (cleared when the styles change). The whole style, not
+        the partial one a list row takes: a muted colour is only muted once blended over this line's background."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+
+def _bar_cells(bar: ScrollBar) -> list[Segment]:
+    """The cells of a scrollbar as ``ScrollBar._render_bar`` draws them with its figures now, colours aside."""
+    window = bar.window_size if bar.window_size < bar.window_virtual_size else 0
+    drawn = bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(bar.window_virtual_size),
+                                    window_size=ceil(window), position=bar.position)
+    return drawn.segments
 
 
 def _clip(text: str, width: int) -> str:
@@ -144,7 +293,23 @@ def _plural(count: int, word: str = "task") -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-class TasksScreen(Screen[None]):
+def _when_box(when: Typed, style: Callable[[str], Style]) -> Text:
+    """The typed date as an input box of WHEN_BOX cells: the cursor on the character it is before (a blank
+    past the end), the placeholder while nothing is typed, and the part around the cursor if it is long."""
+    room = WHEN_BOX - 2
+    start = max(0, when.cursor - room + 1)
+    shown = when.text[start:start + room]
+    at = when.cursor - start
+    box = Text(" ", style("tray-heading--box"))
+    box.append(shown[:at], style("tray-heading--box"))
+    box.append(shown[at:at + 1] or " ", style("tray-heading--box") + style("tray-heading--cursor"))
+    rest = shown[at + 1:] if shown else WHEN_PLACEHOLDER[: room - 1]
+    box.append(rest, style("tray-heading--box") + (style("tray-heading--placeholder") if not shown else Style()))
+    box.append(" " * (WHEN_BOX - box.cell_len), style("tray-heading--box"))
+    return box
+
+
+class TasksScreen(KeptScreen[None]):
     """``records_changed()`` re-reads the tray (the App calls it after a sync brings tasks)."""
 
     CSS_PATH = "tasks.tcss"
@@ -184,19 +349,17 @@ class TasksScreen(Screen[None]):
         self._words: list[str] = []
         self._counts = (0, 0, 0)
         self._snoozing: list[int] = []
+        self._when: Typed | None = None  # what is typed at the snooze prompt; None while it is closed
+        self._when_error: str | None = None  # why the date entered last could not be taken
+        self._title = Text()
         self._own_modal = False
         self._stale = False
         self._said_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        # the snooze prompt takes the title's line while it is open: the list keeps its size, so opening
-        # and closing it repaints one line, not the screen
+        # the snooze prompt is drawn on the title's line while it is open (see TrayHeading)
         with Horizontal(id="tasks-top"):
-            yield Static(id="tasks-title")
-            with Horizontal(id="tasks-prompt"):
-                yield Static(id="tasks-prompt-label")
-                yield Input(placeholder="2d, mon, 1/12…", id="tasks-when")
-                yield Static(id="tasks-when-hint")
+            yield TrayHeading(id="tasks-title")
         yield Input(placeholder="filter: title, kind, child's name…", id="tasks-filter")
         yield Static(id="tasks-columns")
         yield TaskTray(empty_text="No open tasks for you in the local store.", id="tasks-list")
@@ -217,6 +380,10 @@ class TasksScreen(Screen[None]):
     def _lines(self) -> TaskTray:
         return self.query_one(TaskTray)
 
+    @property
+    def _heading(self) -> TrayHeading:
+        return self.query_one(TrayHeading)
+
     # --- reading ---------------------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -234,12 +401,14 @@ class TasksScreen(Screen[None]):
         self._names = {case_id: name for case_id, name in self._names.items() if name}
         self.reload()
 
-    def _tick(self) -> None:
-        """The day can turn while the screen is up: "today" and "overdue" follow it."""
+    def _tick(self) -> bool:
+        """The day can turn while the screen is up: "today" and "overdue" follow it. True if it turned."""
         today = self._clock()
-        if today != self._today:
-            self._today, self._today_iso = today, today.isoformat()
-            self._recount()
+        if today == self._today:
+            return False
+        self._today, self._today_iso = today, today.isoformat()
+        self._recount()
+        return True
 
     def _weight(self, task: Task) -> tuple[int, int, int]:
         """What a task adds to the header's counts: (open, overdue, due today)."""
@@ -294,11 +463,12 @@ class TasksScreen(Screen[None]):
             return all(word in haystack for word in self._words)
         return True
 
-    def _refilter(self, *, focus: Iterable[int] = (), in_place: dict[int, int] | None = None) -> None:
+    def _refilter(self, *, focus: Iterable[int] = (), changed: dict[int, int | None] | None = None) -> None:
         """Rebuild the shown rows from ``_all`` and swap them in. The cursor stays on its task; if that task
         left, on the next one still shown. ``focus``: put the cursor on the first of these instead.
-        ``in_place``: task id → the row it was shown on, for tasks that changed; if each is still on that
-        row (so no row moved), only those rows are redrawn."""
+        ``changed``: when only these tasks changed, each one's id → the row it was shown on (None if it was
+        not shown). Then the rows above the first row any of them was or is on are left as they are, and if
+        each is still on its row (so no row moved), only those rows are redrawn."""
         lines = self._lines
         old = self._shown
         at = lines.cursor
@@ -308,11 +478,15 @@ class TasksScreen(Screen[None]):
         else:
             self._shown = [t for t in self._all if self._passes(t)]
         shown = self._shown
-        if in_place and not focus and len(shown) == len(old) \
-                and all(self._find(shown, task_id) == row for task_id, row in in_place.items()):
-            lines.refresh_rows_at(in_place.values())
-            self._update_title()
-            return
+        redraw_from = 0
+        if changed is not None:
+            now = {task_id: self._find(shown, task_id) for task_id in changed}
+            if changed and not focus and now == changed and None not in now.values():
+                lines.refresh_rows_at(row for row in now.values() if row is not None)
+                self._update_title()
+                return
+            rows = [row for row in (*changed.values(), *now.values()) if row is not None]
+            redraw_from = min(rows, default=min(len(old), len(shown)))
         target: int | None = None
         wanted = [n for n in (self._find(shown, i) for i in focus) if n is not None]
         if wanted:
@@ -326,7 +500,7 @@ class TasksScreen(Screen[None]):
                 if target is None:
                     before = (self._find(shown, t.id) for t in reversed(old[:at]))
                     target = next((n for n in before if n is not None), None)
-        lines.set_rows(len(shown), self._render_row)  # keeps the scroll offset
+        lines.set_rows(len(shown), self._render_row, redraw_from=redraw_from)  # keeps the scroll offset
         if target is not None:
             lines.move_to(target)  # scrolls only if the row is off screen
         self._update_title()
@@ -334,8 +508,8 @@ class TasksScreen(Screen[None]):
     def _update_title(self) -> None:
         open_count, overdue, due_today = self._counts
         lines = self._lines
-        title = Text(no_wrap=True, overflow="ellipsis")
-        title.append(f"My tasks · {open_count} open · ")
+        title = Text(no_wrap=True, overflow="ellipsis", style=self._heading.style_for("tray-heading--title"))
+        title.append(f" My tasks · {open_count} open · ")
         title.append(f"{overdue} overdue", style=lines.style_for("task-tray--overdue") if overdue else "")
         title.append(f" · {due_today} due today")
         snoozed = len(self._all) - open_count
@@ -353,7 +527,9 @@ class TasksScreen(Screen[None]):
             hidden = len(self._selected - {t.id for t in self._shown}) if len(self._shown) != len(self._all) else 0
             title.append(f"   {len(self._selected)} selected" + (f" ({hidden} not shown)" if hidden else ""),
                          style=lines.style_for("task-tray--mark"))
-        self.query_one("#tasks-title", Static).update(title, layout=False)  # one line, whatever it says
+        self._title = title
+        if not self._prompt_open:  # the line is the prompt's until it closes
+            self._heading.show_title(title)
 
     @property
     def counts(self) -> tuple[int, int, int]:
@@ -444,16 +620,16 @@ class TasksScreen(Screen[None]):
 
     # --- bulk actions ----------------------------------------------------------------------------------
 
-    def _after_write(self, task_ids: Sequence[int], *, focus: Iterable[int] = ()) -> None:
-        """Splice the tasks a write changed back into the tray (one read of just those), then redraw once."""
-        self._tick()
+    def _after_write(self, task_ids: Sequence[int], *, focus: Iterable[int] = (), done: bool = False) -> None:
+        """Splice the tasks a write changed back into the tray (one read of just those), then redraw once.
+        ``done``: the write completed them, so they all leave the tray and there is nothing to read back."""
+        turned = self._tick()  # every row may say something new ("today", "overdue"): redraw them all
         changed = set(task_ids)
-        fresh = [t for t in self.store.tasks_by_id(changed)
-                 if t.assignee == self.username and t.status in SHOWN_STATUSES]
+        fresh = [] if done else [t for t in self.store.tasks_by_id(changed)
+                                 if t.assignee == self.username and t.status in SHOWN_STATUSES]
         self._index(fresh)
         tray, key = self._all, self._key
         rows = {i: self._find(self._shown, i) for i in changed}
-        in_place = {i: n for i, n in rows.items() if n is not None} if None not in rows.values() else None
         # out with each task as it was, in with it as it is now, each where the sort puts it: no full pass
         gone = [self._by_id.pop(i) for i in changed if i in self._by_id]
         for task in gone:
@@ -468,9 +644,14 @@ class TasksScreen(Screen[None]):
         self._add_counts(gone, -1)
         self._add_counts(fresh, +1)
         self._selected -= changed
-        self._refilter(focus=focus, in_place=in_place)
+        self._refilter(focus=focus, changed=None if turned else rows)
         # the sync engine wakes once this frame is out: sending is never on the key's path
         self.call_after_refresh(self.post_message, OutboxChanged())
+        self.call_after_refresh(self._fold_wal)
+
+    def _fold_wal(self) -> None:
+        # in a thread (SQLite lets go of the GIL): disk work that the next key press should not wait for
+        self.run_worker(self.store.fold_wal, thread=True, group="fold-wal", exit_on_error=False)
 
     def action_complete(self) -> None:
         ids = self._targets()
@@ -478,7 +659,7 @@ class TasksScreen(Screen[None]):
             return
         if not self._write(lambda: self.store.complete_tasks(ids))[0]:
             return
-        self._after_write(ids)
+        self._after_write(ids, done=True)
         self._tell(f"Done: {_plural(len(ids))}. u undoes.", timeout=3)
 
     def action_snooze(self) -> None:
@@ -486,29 +667,68 @@ class TasksScreen(Screen[None]):
         if not ids:
             return
         self._snoozing = ids
-        self.query_one("#tasks-prompt-label", Static).update(
-            f"Snooze {'this task' if len(ids) == 1 else _plural(len(ids))} until")
-        box = self.query_one("#tasks-when", Input)
-        box.value = ""
-        self._hint(f"e.g. {EXAMPLES}")
-        self.query_one("#tasks-top").add_class("-prompt")
-        box.focus()
+        self._when, self._when_error = Typed(), None
+        self._show_prompt()
+        lines = self._lines
+        if not lines.has_focus:  # the prompt's keys come through the tray (on_key); focus() repaints it anyway
+            lines.focus()
 
     @property
     def _prompt_open(self) -> bool:
-        return self.query_one("#tasks-top").has_class("-prompt")
+        return self._when is not None
 
-    def _hint(self, text: str, *, error: bool = False) -> None:
-        hint = self.query_one("#tasks-when-hint", Static)
-        hint.update(text, layout=False)
-        hint.set_class(error, "-error")
+    def _show_prompt(self) -> None:
+        """The title's line as the prompt: what to snooze, the date typed so far, and what it means."""
+        when = self._when
+        assert when is not None
+        heading = self._heading
+        style = heading.style_for
+        count = len(self._snoozing)
+        line = Text(no_wrap=True, overflow="ellipsis", style=style("tray-heading--prompt"))
+        line.append(f" Snooze {'this task' if count == 1 else _plural(count)} until ", style("tray-heading--label"))
+        line.append_text(_when_box(when, style))
+        if self._when_error is not None:
+            line.append(f"  {self._when_error}", style("tray-heading--error"))
+        else:
+            try:
+                hint = f"→ {describe(parse_when(when.text, self._today), self._today)}"
+            except WhenError:
+                hint = f"e.g. {EXAMPLES}"
+            line.append(f"  {hint}", style("tray-heading--hint"))
+        heading.show_prompt(line)
+
+    def on_key(self, event: events.Key) -> None:
+        when = self._when
+        if when is None:
+            return
+        # the prompt has every key while it is open, as a focused Input would (the App's priority keys, quit,
+        # come before this): none reaches the tray's or the screen's bindings
+        event.stop()
+        event.prevent_default()
+        if event.key == "enter":
+            self._snooze_to(when.text)
+        elif event.key == "escape":
+            self._close_prompt()
+        elif when.key(event.key, event.character if event.is_printable else None):
+            self._when_error = None
+            self._show_prompt()
+
+    def on_paste(self, event: events.Paste) -> None:
+        if self._when is None:
+            return
+        event.stop()
+        lines = event.text.splitlines()
+        self._when.insert(lines[0] if lines else "")
+        self._when_error = None
+        self._show_prompt()
 
     def _snooze_to(self, text: str) -> None:
         self._tick()
         try:
             until = parse_when(text, self._today)
         except WhenError as error:
-            self._hint(str(error), error=True)
+            self._when_error = str(error)
+            self._show_prompt()
             return
         ids = self._snoozing
         self._close_prompt()
@@ -518,9 +738,8 @@ class TasksScreen(Screen[None]):
         self._tell(f"Snoozed {_plural(len(ids))} to {describe(until, self._today)}. u undoes.", timeout=3)
 
     def _close_prompt(self) -> None:
-        self._snoozing = []
-        self.query_one("#tasks-top").remove_class("-prompt")
-        self._lines.focus()
+        self._snoozing, self._when, self._when_error = [], None, None
+        self._heading.show_title(self._title)
 
     def action_reassign(self) -> None:
         ids = self._targets()
@@ -555,10 +774,11 @@ class TasksScreen(Screen[None]):
     def _tell(self, message: str, *, timeout: float = 3) -> None:
         """Feedback on the tray's own line: a toast mounts widgets and costs a frame's layout, a line does not."""
         said = self.query_one("#tasks-said", Static)
-        said.update(message)
+        # its line is one row high whatever it says: no layout (update's default lays out the whole screen)
+        said.update(message, layout=False)
         if self._said_timer is not None:
             self._said_timer.stop()
-        self._said_timer = self.set_timer(timeout, lambda: said.update(""))
+        self._said_timer = self.set_timer(timeout, lambda: said.update("", layout=False))
 
     def _write(self, write: Callable[[], list[OutboxItem]]) -> tuple[bool, list[OutboxItem]]:
         """Run a store write; a refusal (a task gone from the store) is said in a line, not a traceback."""
@@ -619,29 +839,19 @@ class TasksScreen(Screen[None]):
             return self._prompt_open or self.query_one(
                 "#tasks-filter", Input).has_focus
         if action == "clear_filters":
-            # in the snooze prompt, ctrl+x cuts as usual
-            return not self.query_one("#tasks-when", Input).has_focus
+            # not while a date is being typed: the prompt has the keys
+            return not self._prompt_open
         return True
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "tasks-filter":
             self._words = event.value.lower().split()
             self._refilter()
-        elif event.input.id == "tasks-when":
-            try:
-                until = parse_when(event.value, self._today)
-            except WhenError:
-                self._hint(f"e.g. {EXAMPLES}")
-            else:
-                self._hint(f"→ {describe(until, self._today)}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "tasks-when":
-            self._snooze_to(event.value)
-        else:
-            if not event.value:
-                event.input.remove_class("-open")
-            self._lines.focus()
+        if not event.value:
+            event.input.remove_class("-open")
+        self._lines.focus()
 
     # --- opening and coming back -------------------------------------------------------------------------
 

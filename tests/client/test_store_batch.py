@@ -181,3 +181,25 @@ def test_undo_of_a_batch_keeps_earlier_changes_to_the_same_tasks(store: Store) -
         ("snoozed", "2026-12-01"), ("snoozed", "2026-12-01"), ("open", None)]
     raw = {r[0]: r[1] for r in store._read("SELECT id, server_json FROM tasks")}
     assert raw[3] is None and raw[1] is not None  # 3 has nothing pending; 1 still has its snooze
+
+
+def _log_frames(store: Store) -> int:
+    """How many pages the write-ahead log holds now (asking checkpoints them, as fold_wal does)."""
+    return int(store._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+
+
+def test_fold_wal_lets_the_next_write_start_the_log_afresh(store: Store) -> None:
+    """After fold_wal the next commit writes from the log's start, so a run of writes never takes the log to
+    SQLite's automatic checkpoint, which would run inside a commit the user waits on."""
+    store.put_tasks([task(i, 10 + i % 7) for i in range(1, 301)])
+    store.fold_wal()
+    store.complete_tasks(range(1, 201))
+    store.fold_wal()
+    store.complete_tasks([250])
+    after_fold = _log_frames(store)
+    store.undo_last_batch()  # no fold: this commit's pages come on top of the last one's
+    store.complete_tasks(range(1, 201))
+    store.complete_tasks([251])
+    assert after_fold < 20 < _log_frames(store)
+    store.close()
+    store.fold_wal()  # closed: nothing to do, and no error

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from screens.dates import WhenError, describe, parse_when
+from screens.dates import Typed, WhenError, describe, parse_when
 
 TODAY = dt.date(2026, 11, 21)  # a Saturday
 D = dt.date
@@ -100,3 +100,35 @@ def test_when_error_is_a_value_error() -> None:
 def test_describe() -> None:
     assert describe(D(2026, 11, 23), TODAY) == "Mon 23 Nov 2026 (in 2d)"
     assert describe(TODAY, TODAY) == "Sat 21 Nov 2026 (today)"
+
+
+def typed(keys: list[str]) -> tuple[str, int]:
+    """What a prompt holds after these keys (a one-character key types itself), and where its cursor is."""
+    line = Typed()
+    for key in keys:
+        line.key(key, key if len(key) == 1 else None)
+    return line.text, line.cursor
+
+
+@pytest.mark.parametrize(("keys", "expected"), [
+    (["2", "d"], ("2d", 2)),
+    (["2", "d", "backspace", "w"], ("2w", 2)),
+    (["1", "w", "left", "left", "2"], ("21w", 1)),
+    (["1", "2", "home", "delete"], ("2", 0)),
+    (["1", "2", "ctrl+a", "3", "ctrl+e", "4"], ("3124", 4)),
+    (["a", "b", "c", "left", "ctrl+u"], ("c", 0)),
+    (["a", "b", "c", "left", "left", "ctrl+k"], ("a", 1)),
+    (["1", " ", "d", "e", "c", "ctrl+w"], ("1 ", 2)),
+    (["1", " ", "d", "e", "c", " ", "ctrl+w"], ("1 ", 2)),
+    (["ctrl+w", "backspace", "left", "delete"], ("", 0)),  # nothing to take: nothing happens
+    (["x", "right", "right", "end", "home", "left"], ("x", 0)),
+])
+def test_typing_at_the_prompt(keys: list[str], expected: tuple[str, int]) -> None:
+    assert typed(keys) == expected
+
+
+def test_keys_that_do_not_edit_are_refused() -> None:
+    line = Typed("2d")
+    assert not line.key("down") and not line.key("f1") and not line.key("ctrl+x")
+    assert (line.text, line.cursor) == ("2d", 2)
+    assert line.key("backspace") and line.text == "2"

@@ -112,6 +112,17 @@ def test_tasks_tray(snap_compare, tasks_store: Store, size) -> None:  # type: ig
     assert snap_compare(app, terminal_size=size, run_before=select_two)
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_tasks_tray_snooze_prompt(snap_compare, tasks_store: Store, size) -> None:  # type: ignore[no-untyped-def]
+    async def type_a_date(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.press("space", "space", "s", "2", "d")
+        await _steady(pilot)
+
+    app = ScreenApp(TasksScreen(tasks_store, "worker", today=lambda: SEED_TODAY))
+    assert snap_compare(app, terminal_size=size, run_before=type_a_date)
+
+
 # --- the note editor and the notes list ---------------------------------------------------------------------------
 
 @pytest.fixture

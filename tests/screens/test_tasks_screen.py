@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.color import Color
 from textual.widgets import Input, Static
@@ -17,7 +18,7 @@ from client.models import User
 from client.store import Store
 from screens.messages import OpenCase, OutboxChanged
 from screens.reassign import ReassignScreen, candidates, fuzzy_score, match_users
-from screens.tasks import TasksScreen, TaskTray
+from screens.tasks import TasksScreen, TaskTray, TrayHeading
 
 TODAY = dt.date.today()
 KINDS = ("statutory_visit", "review", "assessment", "core_group", "health_assessment")
@@ -99,8 +100,17 @@ def row(lines: TaskTray, index: int, width: int = 160) -> str:
 
 
 def title(screen: TasksScreen) -> str:
+    """The title's line (the snooze prompt while that is open), without the blanks around it."""
     content = screen.query_one("#tasks-title", Static).content
-    return content.plain if isinstance(content, Text) else str(content)
+    return (content.plain if isinstance(content, Text) else str(content)).strip()
+
+
+def heading_style(screen: TasksScreen, text: str) -> object:
+    """The style the title line draws ``text`` in (the span that holds it)."""
+    content = screen.query_one("#tasks-title", Static).content
+    assert isinstance(content, Text)
+    at = content.plain.index(text)
+    return next(span.style for span in content.spans if span.start <= at < span.end)
 
 
 def shown_ids(screen: TasksScreen) -> list[int]:
@@ -213,11 +223,10 @@ async def test_snooze_to_a_typed_date(store: Store) -> None:
         screen, lines = tray(app)
         ids = shown_ids(screen)
         await pilot.press("space", "space", "s")
-        box = screen.query_one("#tasks-when", Input)
-        assert box.has_focus and screen._prompt_open
+        assert screen._prompt_open and lines.has_focus  # the tray keeps the focus: the prompt is its title line
+        assert title(screen).startswith("Snooze 2 tasks until")
         await pilot.press("2", "d")
-        hint = screen.query_one("#tasks-when-hint", Static)
-        assert "(in 2d)" in str(hint.content)
+        assert "(in 2d)" in title(screen)
         await pilot.press("enter")
         until = day(2)
         items = store.pending()
@@ -246,13 +255,103 @@ async def test_a_bad_snooze_date_shows_the_reason_and_changes_nothing(store: Sto
         screen, lines = tray(app)
         before = shown_ids(screen)
         await pilot.press("s", *typed, "enter")
-        hint = screen.query_one("#tasks-when-hint", Static)
-        assert reason in str(hint.content) and hint.has_class("-error")
-        assert screen._prompt_open
+        assert reason in title(screen) and screen._prompt_open
+        heading = screen.query_one(TrayHeading)
+        assert heading_style(screen, reason) == heading.style_for("tray-heading--error")
         assert store.pending() == [] and shown_ids(screen) == before and app.outbox_changes == 0
         await pilot.press("escape")  # closes the prompt, and does not leave the screen
         assert app.screen is screen and not screen._prompt_open
         assert lines.has_focus and store.pending() == []
+        assert title(screen).startswith("My tasks · 10 open")
+
+
+async def test_the_snooze_prompt_has_the_keys_while_it_is_open(store: Store) -> None:
+    fill(store, 20)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        ids = shown_ids(screen)
+        await pilot.press("j", "s")
+        # the tray's and the screen's keys are typed, not acted on
+        await pilot.press("x", "u", "j", "space", "down", "ctrl+x")
+        assert screen._when is not None and screen._when.text == "xuj "
+        assert lines.cursor == 1 and not screen._selected and store.pending() == []
+        assert "Snooze this task until  xuj " in title(screen)
+        for _ in range(4):
+            await pilot.press("backspace")
+        app.post_message(events.Paste("1w\nand more"))  # the first line of a paste
+        await pilot.pause()
+        assert screen._when.text == "1w" and "(in 7d)" in title(screen)
+        await pilot.press("enter")
+        [item] = store.pending()
+        assert item.task_id == ids[1] and item.body == {"status": "snoozed", "snoozed_until": day(7)}
+        assert title(screen).startswith("My tasks · 19 open") and lines.has_focus
+
+
+async def test_the_snooze_prompt_and_the_tray_keys_lay_out_nothing(store: Store) -> None:
+    """The prompt is the title's line and feedback has a line of its own: after a key, only changed lines are
+    repainted; a layout would repaint every widget on the screen."""
+    fill(store, 300)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        await pilot.pause()
+        layouts: list[bool] = []
+        refresh_layout = screen._refresh_layout
+
+        def spy(*args: Any, **kwargs: Any) -> None:
+            layouts.append(screen._layout_required)
+            refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = spy  # type: ignore[method-assign]
+        for keys in (["s"], ["2", "d"], ["enter"], ["u"], ["s", "escape"], ["x"], ["u"], ["space", "space", "x"],
+                     ["u"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+        assert store.pending() == [] and not screen._prompt_open
+        assert True not in layouts
+
+
+@pytest.mark.parametrize("keys", [
+    ["x"], ["u"], ["j", "x"], ["space", "space", "space", "x"], ["s", "2", "d", "enter"], ["G", "x"],
+])
+async def test_after_a_change_the_screen_shows_what_a_full_redraw_would(store: Store, keys: list[str]) -> None:
+    """Only the rows from the first one a change touched are redrawn, and the scrollbar only where its
+    thumb moved: what is on the screen must be what redrawing everything gives."""
+    fill(store, 300)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        lines.move_to(120)
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            shown = app.export_screenshot()
+            lines.refresh()
+            lines.vertical_scrollbar.refresh()
+            await pilot.pause()
+            assert app.export_screenshot() == shown, key
+        assert lines.vertical_scrollbar.window_virtual_size == lines.count
+
+
+async def test_the_scrollbar_goes_and_comes_back_with_the_rows(store: Store) -> None:
+    fill(store, 30)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        await pilot.pause()
+        assert lines.show_vertical_scrollbar
+        for keys, shown in ((["space"] * 10 + ["x"], False), (["u"], True)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert lines.show_vertical_scrollbar is shown
+            frame = app.export_screenshot()
+            lines.refresh()
+            lines.vertical_scrollbar.refresh()
+            await pilot.pause()
+            assert app.export_screenshot() == frame
+        assert lines.vertical_scrollbar.window_virtual_size == lines.count == 30
 
 
 async def test_reassign_to_a_colleague_chosen_by_fuzzy_name(store: Store) -> None:
