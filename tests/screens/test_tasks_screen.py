@@ -19,6 +19,7 @@ from client.store import Store
 from screens.messages import OpenCase, OutboxChanged
 from screens.reassign import ReassignScreen, candidates, fuzzy_score, match_users
 from screens.tasks import TasksScreen, TaskTray, TrayHeading
+from tests.tui.helpers import terminal_output
 
 TODAY = dt.date.today()
 KINDS = ("statutory_visit", "review", "assessment", "core_group", "health_assessment")
@@ -327,11 +328,11 @@ async def test_after_a_change_the_screen_shows_what_a_full_redraw_would(store: S
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
-            shown = _frame(app)
+            shown = terminal_output(app)
             lines.refresh()
             lines.vertical_scrollbar.refresh()
             await pilot.pause()
-            assert _frame(app) == shown, key
+            assert terminal_output(app) == shown, key
         assert lines.vertical_scrollbar.window_virtual_size == lines.count
 
 
@@ -346,11 +347,11 @@ async def test_the_scrollbar_goes_and_comes_back_with_the_rows(store: Store) -> 
             await pilot.press(*keys)
             await pilot.pause()
             assert lines.show_vertical_scrollbar is shown
-            frame = _frame(app)
+            frame = terminal_output(app)
             lines.refresh()
             lines.vertical_scrollbar.refresh()
             await pilot.pause()
-            assert _frame(app) == frame
+            assert terminal_output(app) == frame
         assert lines.vertical_scrollbar.window_virtual_size == lines.count == 30
 
 
@@ -592,9 +593,3 @@ def test_fuzzy_matching_of_people() -> None:
     assert fuzzy_score("amy", "Amy Adeyemi") > fuzzy_score("amy", "Sam Yates")  # type: ignore[operator]
     assert fuzzy_score("ma", "Mani Ager") > fuzzy_score("ma", "Amy Adeyemi")  # type: ignore[operator]
     assert fuzzy_score("xq", "Amy") is None
-
-
-def _frame(app: App[None]) -> str:
-    """The whole screen as the app's own terminal would get it. (Not ``export_screenshot``: its truecolor render
-    is cached on strips Textual shares between apps, and reached a later test's 16-colour terminal.)"""
-    return app.screen._compositor.render_update(full=True).render_segments(app.console)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -66,3 +67,10 @@ def make_app(store: Store, api: CaseAPI, username: str, *, sync: SyncEngine | No
     return CaseworkApp(store=store, api=api, username=username,
                        keymap=keymap if keymap is not None else keymap_module.load(None),
                        sync=sync, start_screen=start_screen)
+
+
+def terminal_output(app: App[Any]) -> str:
+    """The whole screen as the app's own terminal would get it, through the app's console. (Not
+    ``export_screenshot``: its truecolor render stays cached on strips Textual shares between apps, and reached a
+    later test's 16-colour terminal in the same process.)"""
+    return app.screen._compositor.render_update(full=True).render_segments(app.console)

@@ -8,7 +8,7 @@ import pytest
 from screens.case import CaseScreen
 from screens.caseload import CaseList
 from screens.search import ResultList
-from tests.tui.helpers import make_app, wait_until
+from tests.tui.helpers import make_app, terminal_output, wait_until
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
@@ -31,11 +31,6 @@ def _colour_codes(ansi: str) -> tuple[set[str], bool]:
     return simple, extended
 
 
-def _terminal_output(app) -> str:  # type: ignore[no-untyped-def]
-    """What the App would write to the terminal for the whole screen, through its own console."""
-    return app.screen._compositor.render_update(full=True).render_segments(app.console)
-
-
 @pytest.mark.parametrize(("term", "system"), [("xterm-16color", "standard"), ("xterm-256color", "256")])
 async def test_flow_in_a_limited_terminal(worker_store, offline_api, monkeypatch, term, system) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TERM", term)
@@ -50,7 +45,7 @@ async def test_flow_in_a_limited_terminal(worker_store, offline_api, monkeypatch
         await pilot.press("slash", "ctrl+x")
         caseload.query_one(CaseList).move_to(index)
         await pilot.pause()
-        out = _terminal_output(app)
+        out = terminal_output(app)
         simple, extended = _colour_codes(out)
         if system == "standard":
             assert not extended
@@ -63,13 +58,13 @@ async def test_flow_in_a_limited_terminal(worker_store, offline_api, monkeypatch
         await pilot.press("2", *"smith")
         await wait_until(pilot, lambda: bool(app.screen.query(ResultList)) and app.screen.query_one(ResultList).count > 0,
                          what="search results")
-        out = _terminal_output(app)
+        out = terminal_output(app)
         simple, extended = _colour_codes(out)
         if system == "standard":
             assert not extended, "only the 16 ANSI colours reach a 16-colour terminal"
         assert "smith" in out.lower()
         await pilot.press("question_mark")
         await pilot.pause()
-        _terminal_output(app)
+        terminal_output(app)
         await pilot.press("escape", "escape")
         await wait_until(pilot, lambda: app.screen is caseload, what="back on the caseload")
