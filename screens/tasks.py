@@ -14,7 +14,6 @@ import bisect
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
-from math import ceil
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,12 +21,10 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.message import Message
 from textual.timer import Timer
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from client.models import Task
@@ -38,7 +35,7 @@ from screens.messages import OpenCase, OutboxChanged
 from screens.reassign import ReassignScreen
 from screens.keys import bind
 from screens.kept import KeptScreen
-from screens.widgets.line_list import LineList, RowRenderer, cells
+from screens.widgets.line_list import LineList, cells
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
@@ -81,72 +78,6 @@ class TaskTray(LineList):
         self._look: tuple[Style, ...] = ()  # the component styles the cached rows were drawn with
         self._strips_kept = 200  # rows cached: a few screens' worth (set on resize)
         self._ahead_queued = False
-
-    def set_rows(self, count: int, renderer: RowRenderer, *, cursor: int | None = None,
-                 redraw_from: int = 0) -> None:
-        """LineList.set_rows, without a layout of the whole screen when only the number of rows changed.
-
-        ``virtual_size`` is a layout reactive: setting it re-lays out and repaints every widget on the
-        screen (~10 ms at 160×50), where a changed row count needs only this list and its scrollbar.
-        The scrollbar is updated as Textual does after a resize; if it has to appear or go, that still
-        asks for a layout. ``redraw_from``: the rows above this one are as they were (same tasks, same
-        state), so only this one and those below it are redrawn."""
-        size = Size(self.scrollable_content_region.width, count)
-        if self.is_mounted and self.container_size and size != self.virtual_size \
-                and size.width == self.virtual_size.width:
-            self.set_reactive(Widget.virtual_size, size)
-            self._update_scrollbars(size)
-        if redraw_from <= 0 or cursor is not None or size != self.virtual_size:
-            super().set_rows(count, renderer, cursor=cursor)
-            return
-        # LineList.set_rows with the cursor left where it is, redrawing less
-        self._count, self._renderer = count, renderer
-        self._cursor = max(0, min(self._cursor, count - 1)) if count else 0
-        top, height = self.scroll_offset.y, self.scrollable_content_region.height
-        first = max(redraw_from - top, 0)
-        if first < height:
-            self.refresh(Region(0, first, self.size.width, height - first))
-
-    def _update_scrollbars(self, size: Size) -> None:
-        """Widget._scroll_update for a new row count, redrawing the scrollbar only if its thumb moved."""
-        self._refresh_scrollbars()  # a scrollbar that comes or goes asks for a layout here
-        if self.show_horizontal_scrollbar:  # never expected: rows are as wide as the list
-            self._scroll_update(size)
-            return
-        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
-            self._set_scrollbar(virtual=size.height, window=self.container_size.height)
-        self.scroll_y = self.validate_scroll_y(self.scroll_y)
-
-    def _set_scrollbar(self, *, virtual: int | None = None, window: int | None = None,
-                       position: float | None = None) -> None:
-        """Give the vertical scrollbar new figures, redrawing it only if that changes how it looks.
-
-        Textual redraws the whole bar on any change, ~0.1 ms a row at 45 rows: more than the rows of the list
-        cost when they come from the cache. A row more or fewer in 5,000, or a scroll by a row, seldom moves
-        the thumb by the eighth of a cell it is drawn to, and a bigger change redraws a cell or two."""
-        bar = self.vertical_scrollbar
-        before = _bar_cells(bar)
-        if virtual is not None:
-            bar.set_reactive(ScrollBar.window_virtual_size, virtual)
-        if window is not None:
-            bar.set_reactive(ScrollBar.window_size, window)
-        if position is not None:
-            bar.set_reactive(ScrollBar.position, bar.validate_position(position))
-        after = _bar_cells(bar)
-        if len(after) != len(before):
-            bar.refresh()
-            return
-        # only the cells that changed (the thumb's ends): a whole bar costs as much as a screen of rows
-        changed = [Region(0, y, bar.size.width, 1) for y, (old, new) in enumerate(zip(before, after)) if old != new]
-        if changed:
-            bar.refresh(*changed)
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        # ScrollView.watch_scroll_y, but the scrollbar is redrawn only if its thumb moved
-        if self.show_vertical_scrollbar:
-            self._set_scrollbar(position=new_value)
-        if round(old_value) != round(new_value):
-            self.refresh(self.size.region)
 
     def render_line(self, y: int) -> Strip:
         # the box model and scroll offset as LineList.render_lines noted them for this frame: working them out
@@ -274,14 +205,6 @@ class TrayHeading(Static):
     def notify_style_update(self) -> None:
         self._styles.clear()
         super().notify_style_update()
-
-
-def _bar_cells(bar: ScrollBar) -> list[Segment]:
-    """The cells of a scrollbar as ``ScrollBar._render_bar`` draws them with its figures now, colours aside."""
-    window = bar.window_size if bar.window_size < bar.window_virtual_size else 0
-    drawn = bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(bar.window_virtual_size),
-                                    window_size=ceil(window), position=bar.position)
-    return drawn.segments
 
 
 def _clip(text: str, width: int) -> str:

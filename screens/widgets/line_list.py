@@ -9,18 +9,29 @@ and be read a window at a time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import ceil
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.widget import Widget
 
 from screens.keys import bind
 
 # (index, width, style_for) → the row's segments, at most ``width`` cells
 RowRenderer = Callable[[int, int, Callable[[str], Style]], list[Segment]]
+
+
+def _bar_cells(bar: ScrollBar) -> list[Segment]:
+    """The cells of a scrollbar as ``ScrollBar._render_bar`` draws them with its figures now, colours aside."""
+    window = bar.window_size if bar.window_size < bar.window_virtual_size else 0
+    drawn = bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(bar.window_virtual_size),
+                                    window_size=ceil(window), position=bar.position)
+    return drawn.segments
 
 
 def cells(parts: list[tuple[str, int, Style]], width: int) -> list[Segment]:
@@ -93,17 +104,77 @@ class LineList(ScrollView, can_focus=True):
     def cursor(self) -> int:
         return self._cursor
 
-    def set_rows(self, count: int, renderer: RowRenderer, *, cursor: int | None = None) -> None:
-        """Swap in new rows; the cursor stays where it was unless told otherwise."""
+    def set_rows(self, count: int, renderer: RowRenderer, *, cursor: int | None = None,
+                 redraw_from: int = 0) -> None:
+        """Swap in new rows; the cursor stays where it was unless told otherwise.
+
+        No layout of the screen: ``virtual_size`` is a layout reactive, and setting it re-lays out and repaints
+        every widget on the screen (~10 ms at 160×50), where new rows need only this list and its scrollbar.
+        The scrollbar is updated as Textual does after a resize; if it has to appear or go, that still asks for
+        a layout. ``redraw_from``: the rows above this one are as they were, so only it and those below are
+        redrawn (the cursor must stay where it is for that)."""
+        size = Size(self.scrollable_content_region.width, count)
+        if size != self.virtual_size:
+            if self.is_mounted and self.container_size and size.width == self.virtual_size.width:
+                self.set_reactive(Widget.virtual_size, size)
+                self._update_scrollbars(size)
+            else:  # not laid out yet, or a new width: the layout works the scrollbars out
+                self.virtual_size = size
+                redraw_from = 0
         self._count = count
         self._renderer = renderer
-        self.virtual_size = Size(self.scrollable_content_region.width, count)
         target = self._cursor if cursor is None else cursor
         self._cursor = max(0, min(target, count - 1)) if count else 0
-        self.refresh()
         if cursor is not None:
+            redraw_from = 0
             self.scroll_to(y=max(0, self._cursor - self.scrollable_content_region.height // 2), animate=False,
                            immediate=True)
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        first = max(redraw_from - top, 0)
+        if first == 0:
+            self.refresh()
+        elif first < height:
+            self.refresh(Region(0, first, self.size.width, height - first))
+
+    def _update_scrollbars(self, size: Size) -> None:
+        """Widget._scroll_update for a new row count, redrawing the scrollbar only if its thumb moved."""
+        self._refresh_scrollbars()  # a scrollbar that comes or goes asks for a layout here
+        if self.show_horizontal_scrollbar:  # never expected: rows are as wide as the list
+            self._scroll_update(size)
+            return
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
+            self._set_scrollbar(virtual=size.height, window=self.container_size.height)
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+
+    def _set_scrollbar(self, *, virtual: int | None = None, window: int | None = None,
+                       position: float | None = None) -> None:
+        """Give the vertical scrollbar new figures, redrawing it only if that changes how it looks.
+
+        Textual redraws the whole bar on any change, ~0.1 ms a row at 45 rows: more than a screen of rows
+        costs when they come from a cache. A row more or fewer in 5,000, or a scroll by a row, seldom moves the
+        thumb by the eighth of a cell it is drawn to, and a bigger change redraws a cell or two."""
+        bar = self.vertical_scrollbar
+        before = _bar_cells(bar)
+        if virtual is not None:
+            bar.set_reactive(ScrollBar.window_virtual_size, virtual)
+        if window is not None:
+            bar.set_reactive(ScrollBar.window_size, window)
+        if position is not None:
+            bar.set_reactive(ScrollBar.position, bar.validate_position(position))
+        after = _bar_cells(bar)
+        if len(after) != len(before):
+            bar.refresh()
+            return
+        changed = [Region(0, y, bar.size.width, 1) for y, (old, new) in enumerate(zip(before, after)) if old != new]
+        if changed:
+            bar.refresh(*changed)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # ScrollView.watch_scroll_y, but the scrollbar is redrawn only if its thumb moved
+        if self.show_vertical_scrollbar:
+            self._set_scrollbar(position=new_value)
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
 
     def refresh_rows(self) -> None:
         """Redraw after the data behind the rows changed in place."""

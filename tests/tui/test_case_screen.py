@@ -7,7 +7,8 @@ from textual.widgets import Input, Static, TextArea
 
 from screens.case import KIND_CYCLE, CaseScreen, ChronologyList
 from screens.caseload import CaseList
-from tests.tui.helpers import make_app, row_text, rows, text_of, wait_until
+from screens.case import TaskList
+from tests.tui.helpers import make_app, row_text, rows, terminal_output, text_of, wait_until
 
 
 def _big_case(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -134,6 +135,41 @@ async def test_page_down_in_a_5000_event_chronology(worker_store, offline_api) -
         assert oldest.summary[:20] in row_text(chronology, chronology.cursor)
         await pilot.press("g")
         assert chronology.cursor == 0
+
+
+async def test_next_case_swaps_rows_without_a_layout(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """`]` through the caseload, small chronologies and a 5,000-event one: new rows redraw the lists and their
+    scrollbars, never a layout of the whole screen, and what is on screen is what a full redraw gives."""
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        lists = (screen.query_one(ChronologyList), screen.query_one(TaskList))
+        layouts: list[bool] = []
+        refresh_layout = screen._refresh_layout
+
+        def spy(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            layouts.append(screen._layout_required)
+            refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = spy  # type: ignore[method-assign]
+        counts = set()
+        for case_id in screen.case_list[1:]:
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+            assert screen.case_id == case_id
+            counts.add(lists[0].count)
+            shown = terminal_output(app)
+            for line_list in lists:
+                assert line_list.vertical_scrollbar.window_virtual_size == line_list.count
+                line_list.refresh()
+                line_list.vertical_scrollbar.refresh()
+            await pilot.pause()
+            assert terminal_output(app) == shown, case_id
+        assert min(counts) < lists[0].scrollable_content_region.height < max(counts), "small and big cases"
+        assert True not in layouts
 
 
 async def test_quick_note_draft_and_save(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
