@@ -147,6 +147,9 @@ class CaseScreen(KeptScreen[None]):
             return
         if siblings is not None:
             self.case_list = tuple(siblings)
+        # what follows reads it all from the store: changes that came while hidden need no re-read of their own
+        self.forget("records")
+        self.forget("timeline")
         if case_id != self.case_id:
             self._flush_draft()
             self._kind_index, self._key_only = 0, False
@@ -163,10 +166,14 @@ class CaseScreen(KeptScreen[None]):
         if self.case is not None:
             self.post_message(CaseViewed(case_id))
 
-    def records_changed(self, case_ids: frozenset[int] | None) -> None:
-        """The sync engine brought new data; redraw in place if it touches this case."""
+    def records_changed(self, case_ids: frozenset[int] | None, *, chronology_only: bool = False) -> None:
+        """The sync engine brought new data; redraw in place if it touches this case. ``chronology_only``: only
+        its chronology changed (a page of a long one arriving), so the header and panels are left as they are."""
         if self.case_id is not None and (case_ids is None or self.case_id in case_ids):
-            self._reload()
+            if chronology_only:
+                self._reload_chronology()
+            else:
+                self._reload()
 
     def _reload(self, cursor: int | None = None) -> None:
         assert self.case_id is not None

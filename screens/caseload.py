@@ -151,6 +151,3 @@ class CaseloadScreen(KeptScreen[None]):
         case = self._shown[event.index]
         self.post_message(OpenCase(case.id, [c.id for c in self._shown]))
 
-    def on_screen_resume(self) -> None:
-        self.reload()
-

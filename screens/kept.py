@@ -6,11 +6,17 @@ hidden. That was a third of the cost of opening a case. A kept screen's widgets
 restyle themselves when their own classes change, hidden or not, so the only thing
 that can leave them stale is a change at the App: its theme, stylesheet or classes.
 This screen restyles on resume only when one of those moved since it last did.
+
+It also keeps new data waiting while it is hidden: a sync that changes records
+would otherwise have every mounted screen re-read them, on the event loop, while
+the user presses keys on another. ``when_shown`` runs a re-read at once for the
+screen on top, and otherwise once, when the screen is next shown or the App is
+idle, however many changes came meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from textual import events
@@ -25,6 +31,7 @@ class KeptScreen(Screen[ResultType]):
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._styled_for: Hashable | None = None
+        self._deferred: dict[str, Callable[[], object]] = {}
 
     def _app_style_state(self) -> Hashable:
         app = self.app
@@ -41,3 +48,35 @@ class KeptScreen(Screen[ResultType]):
         if event.refresh_styles and state == self._styled_for:
             event.refresh_styles = False
         self._styled_for = state
+        self.catch_up()
+
+    # --- data that changed while hidden -------------------------------------------------------------------
+
+    def when_shown(self, key: str, reread: Callable[[], object]) -> None:
+        """Run ``reread`` now if this screen is on top; else once it is shown again or the App is idle. A later
+        call with the same ``key`` replaces a waiting one (each re-read reads whatever is newest)."""
+        if self.on_top:
+            self._deferred.pop(key, None)
+            reread()
+        else:
+            self._deferred[key] = reread
+
+    @property
+    def on_top(self) -> bool:
+        # not Screen.is_current, which also holds for the screen just below the top one
+        return self.is_attached and self.app.screen is self
+
+    def forget(self, key: str) -> None:
+        """Drop a waiting re-read: the screen has just read everything it would have."""
+        self._deferred.pop(key, None)
+
+    @property
+    def behind(self) -> bool:
+        """Whether a re-read is waiting."""
+        return bool(self._deferred)
+
+    def catch_up(self) -> None:
+        """Run the waiting re-reads."""
+        waiting, self._deferred = self._deferred, {}
+        for reread in waiting.values():
+            reread()

@@ -23,6 +23,7 @@ from client.store import Store
 from client.sync import ME, Changed, Notice, Progress, Status, SyncEngine, SyncEvent
 from screens.case import CaseScreen
 from screens.caseload import CaseloadScreen
+from screens.kept import KeptScreen
 from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, ExportWanted, OpenCase, OutboxChanged
 from screens.note_editor import NoteEditorScreen, NoteSaved, NotesScreen, OpenNoteEditor, OpenNotes
@@ -48,6 +49,9 @@ ADMIN_ROLES = ("admin", "manager")
 #: built in the background after the first frame, most used first (see ``CaseworkApp._build_ahead``)
 BUILT_AHEAD = ("case", "search", "tasks", "caseload")
 BUILD_AHEAD_GAP_S = 0.05
+#: a hidden screen with changes waiting re-reads them once the keys have been still this long (checked this often)
+CATCH_UP_AFTER_S = 1.0
+CATCH_UP_EVERY_S = 0.5
 #: set (to 1) in each browser tab's TUI by ``casework web``: the app then opens nothing until its user signs in
 WEB_ENV = "CASEWORK_WEB"
 #: what works while the sign-in gate is up: signing in and leaving
@@ -150,6 +154,17 @@ class CaseworkApp(App[None]):
     def _start_idle_collection(self) -> None:
         memory.settle_long_lived()
         self.set_interval(memory.CHECK_EVERY_S, self._collector.maybe_collect)
+        self.set_interval(CATCH_UP_EVERY_S, self._catch_up_hidden)
+
+    def _catch_up_hidden(self) -> None:
+        """In a pause in the typing, one hidden screen re-reads what changed while it was hidden, so showing it
+        later has nothing to read first."""
+        if self._collector.quiet_for() < CATCH_UP_AFTER_S:
+            return
+        for screen in self._installed_screens.values():
+            if isinstance(screen, KeptScreen) and screen.is_mounted and screen.behind and not screen.on_top:
+                screen.catch_up()
+                return
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
@@ -315,6 +330,10 @@ class CaseworkApp(App[None]):
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         self._update_counts()
+        # my own change (a task done, a note written) can change a case's row: next task due, last visit
+        caseload = self._installed_screens.get("caseload")
+        if isinstance(caseload, CaseloadScreen) and caseload.is_mounted:
+            caseload.when_shown("records", caseload.reload)
         if self.sync is not None:
             self.sync.wake()
 
@@ -350,28 +369,35 @@ class CaseworkApp(App[None]):
             sync_screen.sync_event(event)
 
     def _records_changed(self, event: Changed) -> None:
+        """Each mounted screen that shows a changed record re-reads it: the screen on top now, a hidden one when
+        it is next shown or the App is idle (``KeptScreen.when_shown``), so a sync's pages of changes cost the
+        key presses on another screen nothing."""
         case_screen = self._installed_screens.get("case")
-        if isinstance(case_screen, CaseScreen) and case_screen.is_mounted:
-            touched = event.cases | event.timelines | event.purged
-            tasks_touched = bool(event.tasks)
-            if case_screen.case_id is not None and (case_screen.case_id in touched or tasks_touched):
-                case_screen.records_changed(frozenset({case_screen.case_id}))
+        if isinstance(case_screen, CaseScreen) and case_screen.is_mounted and case_screen.case_id is not None:
+            shown = case_screen.case_id
+            if shown in event.cases or shown in event.purged or event.tasks:
+                case_screen.when_shown("records", partial(case_screen.records_changed, frozenset({shown})))
+            elif shown in event.timelines:
+                case_screen.when_shown("timeline", partial(case_screen.records_changed, frozenset({shown}),
+                                                           chronology_only=True))
         caseload = self._installed_screens.get("caseload")
         if isinstance(caseload, CaseloadScreen) and caseload.is_mounted and (
                 event.caseload or event.cases or event.tasks or event.purged):
-            caseload.reload()
+            caseload.when_shown("records", caseload.reload)
         search = self._installed_screens.get("search")
         if isinstance(search, SearchScreen) and search.is_mounted and (event.directory or event.purged):
-            search.records_changed()
+            search.when_shown("records", search.records_changed)
         tasks = self._installed_screens.get("tasks")
         if isinstance(tasks, TasksScreen) and tasks.is_mounted and (
                 event.tasks or event.cases or event.caseload or event.purged):
-            tasks.records_changed()
-        touched_notes = event.cases | event.timelines | event.purged
+            tasks.when_shown("records", tasks.records_changed)
+        touched_notes = frozenset(event.cases | event.timelines | event.purged)
         for name in ("note", "notes"):
             screen = self._installed_screens.get(name)
             if isinstance(screen, (NoteEditorScreen, NotesScreen)) and screen.is_mounted and touched_notes:
-                screen.records_changed(frozenset(touched_notes))
+                # hidden, it re-reads whatever case it holds (None), however many changes came meanwhile
+                screen.when_shown("records", partial(screen.records_changed, touched_notes if screen.on_top
+                                                     else None))
         admin = self._installed_screens.get("admin")
         if admin is None:
             return

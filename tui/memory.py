@@ -62,6 +62,10 @@ class IdleCollector:
     def input_seen(self) -> None:
         self.last_input = self._clock()
 
+    def quiet_for(self) -> float:
+        """Seconds since the last key or click."""
+        return self._clock() - self.last_input
+
     def maybe_collect(self) -> bool:
         """Collect everything (what was frozen too) and freeze the survivors, if the user is idle and the
         last time was long enough ago; returns whether it did."""

@@ -8,8 +8,9 @@ import gc
 from textual.color import Color
 from textual.widgets import Static
 
+from client.sync import Changed
 from screens.case import CaseScreen
-from screens.caseload import CaseList
+from screens.caseload import CaseList, CaseloadScreen
 from tests.tui.helpers import make_app, wait_until
 from tui.app import BUILT_AHEAD
 
@@ -58,3 +59,48 @@ async def test_a_theme_change_while_hidden_restyles_the_screen_when_shown(worker
         assert app.screen is case_screen
         assert header.styles.background != before
         assert header.styles.background == Color.parse(app.get_css_variables()["primary-background"])
+
+
+async def test_a_hidden_screen_rereads_changes_once_when_shown(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """A sync's pages of changes re-read the screen on top at once; a hidden one waits, and then re-reads once."""
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        caseload = app.screen
+        reads: list[str] = []
+        for screen, method in ((caseload, "reload"), (app.get_screen("case"), "_reload")):
+            original = getattr(screen, method)
+
+            def counted(*args, _original=original, _name=screen.name, **kwargs):  # type: ignore[no-untyped-def]
+                reads.append(_name)
+                return _original(*args, **kwargs)
+
+            setattr(screen, method, counted)
+        await pilot.press("enter")
+        await pilot.pause()
+        case_screen = app.screen
+        assert isinstance(case_screen, CaseScreen) and case_screen.case_id is not None
+        reads.clear()
+        app._collector.input_seen()  # typing: no catching up in the background
+        for _ in range(3):
+            app.handle_sync_event(Changed(cases=frozenset({case_screen.case_id}), caseload=True))
+        assert reads == ["case"] * 3  # the screen on top re-reads each time; the hidden caseload not yet
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is caseload and reads == ["case"] * 3 + ["caseload"]
+
+
+async def test_a_hidden_screen_catches_up_when_the_keys_are_still(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        caseload = app.screen
+        assert isinstance(caseload, CaseloadScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        reloads: list[int] = []
+        original = caseload.reload
+        caseload.reload = lambda: (reloads.append(1), original())  # type: ignore[method-assign]
+        app.handle_sync_event(Changed(caseload=True))
+        assert caseload.behind and not reloads
+        app._collector.last_input -= 5  # no key for five seconds
+        await wait_until(pilot, lambda: reloads == [1], what="the hidden caseload's re-read")
+        assert not caseload.behind and isinstance(app.screen, CaseScreen)
