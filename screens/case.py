@@ -26,6 +26,7 @@ from screens.keys import bind
 from screens.messages import CaseViewed, CaseWanted, ExportWanted, OutboxChanged
 from screens.note_editor import OpenNoteEditor, OpenNotes
 from screens.widgets.line_list import LineList, cells
+from screens.widgets.text_lines import TextLines
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
@@ -121,17 +122,17 @@ class CaseScreen(KeptScreen[None]):
             chronology.focus()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="case-header")
+        yield TextLines(id="case-header")
         with Horizontal(id="case-body"):
             with Vertical(id="case-side"):
-                yield Static(id="case-contacts")
+                yield TextLines(id="case-contacts")
                 yield Static("Open tasks", classes="panel-title")
                 yield TaskList(empty_text="No open tasks.", id="case-tasks")
             with Vertical(id="case-chronology"):
-                yield Static(id="chronology-title", classes="panel-title")
+                yield TextLines(id="chronology-title", classes="panel-title")
                 yield Input(placeholder="search the chronology…", id="chronology-search")
                 yield ChronologyList(empty_text="No chronology events in the local store.", id="chronology")
-                yield Static(id="chronology-detail")
+                yield TextLines(id="chronology-detail", wrap=True)
         yield Static("n: quick note · ctrl+s: save · the draft is kept as you type", id="note-hint")
         yield TextArea(id="note-box", soft_wrap=True, show_line_numbers=False)
         yield StatusLine()
@@ -185,8 +186,8 @@ class CaseScreen(KeptScreen[None]):
         else:
             header, contacts = self._header(cached.value, cached.as_of), self._contacts(cached.value)
         # every panel here has a fixed height (case.tcss), so new text needs no relayout of the screen
-        self.query_one("#case-header", Static).update(header, layout=False)
-        self.query_one("#case-contacts", Static).update(contacts, layout=False)
+        self.query_one("#case-header", TextLines).update(header)
+        self.query_one("#case-contacts", TextLines).update(contacts)
         self._tasks = self.store.tasks(case_id=self.case_id, status=("open", "snoozed"))
         self.query_one(TaskList).set_rows(len(self._tasks), self._render_task, cursor=cursor)
         self._reload_chronology(cursor=cursor)
@@ -212,7 +213,7 @@ class CaseScreen(KeptScreen[None]):
         title = f"Chronology · {self._window.count:,} event{'s' if self._window.count != 1 else ''}"
         if filters:
             title += " · " + " · ".join(filters)
-        self.query_one("#chronology-title", Static).update(title, layout=False)
+        self.query_one("#chronology-title", TextLines).update(title)
         self.query_one(ChronologyList).set_rows(self._window.count, self._render_event, cursor=cursor)
         self._show_detail(self.query_one(ChronologyList).cursor)
 
@@ -344,10 +345,10 @@ class CaseScreen(KeptScreen[None]):
         return cells(parts, width)
 
     def _show_detail(self, index: int) -> None:
-        detail = self.query_one("#chronology-detail", Static)
+        detail = self.query_one("#chronology-detail", TextLines)
         event = self._window[index] if self._window and self._window.count else None
         if event is None:
-            detail.update("", layout=False)
+            detail.update("")
             return
         text = Text()
         text.append(f"{format.short_datetime(event.occurred_at)} · {event.kind.replace('_', ' ')}", style="bold")
@@ -356,7 +357,7 @@ class CaseScreen(KeptScreen[None]):
         if event.author:
             text.append(f" · {event.author}", style="dim")
         text.append("\n" + (event.detail or event.summary))
-        detail.update(text, layout=False)
+        detail.update(text)
 
     def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
         if isinstance(event.line_list, ChronologyList):

@@ -16,10 +16,13 @@ from client.store import Store
 from client.sync import SyncEngine, SyncSettings
 from screens.widgets.line_list import LineList
 from screens.widgets.status import StatusLine
+from screens.widgets.text_lines import TextLines
 
 
-def text_of(widget: Static) -> str:
-    """The plain text a Static shows (markup and styles dropped)."""
+def text_of(widget: Static | TextLines) -> str:
+    """The plain text a Static or TextLines shows (markup and styles dropped)."""
+    if isinstance(widget, TextLines):
+        return widget.text.plain
     content = widget.content
     if isinstance(content, Text):
         return content.plain

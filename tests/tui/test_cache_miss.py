@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
 
 from client.sync import SyncEngine
 from screens.case import CaseScreen, ChronologyList, TaskList
 from screens.messages import OpenCase
 from tests.tui.helpers import fast_settings, make_app, text_of, wait_until
+from screens.widgets.text_lines import TextLines
 
 
 def _directory_only(store, count: int = 3):  # type: ignore[no-untyped-def]
@@ -30,19 +30,19 @@ async def test_directory_entry_at_once_without_sync(duty_store, offline_api) -> 
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CaseScreen) and screen.case_id == entry.case_id
-        header = text_of(screen.query_one("#case-header", Static))
+        header = text_of(screen.query_one("#case-header", TextLines))
         assert header.startswith(entry.name)
         assert f"case {entry.case_id}" in header
         assert " ".join(entry.flags) in header
         assert "fetching" in header
-        assert "fetching" in text_of(screen.query_one("#case-contacts", Static))
+        assert "fetching" in text_of(screen.query_one("#case-contacts", TextLines))
         assert screen.query_one(ChronologyList).count == 0
         assert screen.query_one(TaskList).count == 0
 
         # keys still work: the next case in the list, the filters, the note box
         await pilot.press("right_square_bracket")
         assert screen.case_id == entries[1].case_id
-        assert text_of(screen.query_one("#case-header", Static)).startswith(entries[1].name)
+        assert text_of(screen.query_one("#case-header", TextLines)).startswith(entries[1].name)
         await pilot.press("asterisk", "f", "ctrl+x", "n")
         assert screen.query_one("#note-box").has_focus
         await pilot.press("escape", "escape")
@@ -61,7 +61,7 @@ async def test_fills_in_when_the_sync_engine_brings_it(duty_store, live_api, eng
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CaseScreen) and screen.case_id == entry.case_id
-        header = screen.query_one("#case-header", Static)
+        header = screen.query_one("#case-header", TextLines)
         # either still the directory entry, or already the full record: never blank, never an error
         assert entry.name in text_of(header) or entry.family_name.upper() in text_of(header)
 
@@ -74,4 +74,4 @@ async def test_fills_in_when_the_sync_engine_brings_it(duty_store, live_api, eng
             assert flag.label in shown
         await wait_until(pilot, lambda: screen.query_one(ChronologyList).count > 0, what="the chronology")
         assert screen.query_one(ChronologyList).count == duty_store.chronology_count(entry.case_id)
-        assert "Who to call" in text_of(screen.query_one("#case-contacts", Static))
+        assert "Who to call" in text_of(screen.query_one("#case-contacts", TextLines))

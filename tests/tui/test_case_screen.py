@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, TextArea
 
 from screens.case import KIND_CYCLE, CaseScreen, ChronologyList
 from screens.caseload import CaseList
 from screens.case import TaskList
 from tests.tui.helpers import make_app, row_text, rows, terminal_output, text_of, wait_until
+from screens.widgets.text_lines import TextLines
 
 
 def _big_case(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -31,7 +32,7 @@ async def _open_big_case(pilot, store) -> tuple[CaseScreen, int]:  # type: ignor
 
 
 def _title(screen: CaseScreen) -> str:
-    return text_of(screen.query_one("#chronology-title", Static))
+    return text_of(screen.query_one("#chronology-title", TextLines))
 
 
 async def test_chronology_filters(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
@@ -114,7 +115,7 @@ async def test_page_down_in_a_5000_event_chronology(worker_store, offline_api) -
         assert chronology.count >= 5000 and chronology.cursor == 0
         page = chronology.scrollable_content_region.height - 1
         assert page >= 3
-        detail = screen.query_one("#chronology-detail", Static)
+        detail = screen.query_one("#chronology-detail", TextLines)
         first_detail = text_of(detail)
 
         await pilot.press("pagedown")

@@ -7,10 +7,11 @@ from textual.widgets import Input, Static
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
 from tests.tui.helpers import make_app, row_text, text_of
+from screens.widgets.text_lines import TextLines
 
 
 def _header_name(screen: CaseScreen) -> str:
-    return text_of(screen.query_one("#case-header", Static)).splitlines()[0]
+    return text_of(screen.query_one("#case-header", TextLines)).splitlines()[0]
 
 
 def _person(store, case_id: int) -> str:  # type: ignore[no-untyped-def]

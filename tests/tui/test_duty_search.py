@@ -8,6 +8,7 @@ from screens.search import ResultList, SearchScreen
 from textual.widgets import Input, Static
 
 from tests.tui.helpers import fast_settings, make_app, row_text, text_of, wait_until
+from screens.widgets.text_lines import TextLines
 
 
 def _griffiths(store):  # type: ignore[no-untyped-def]
@@ -47,7 +48,7 @@ async def test_misspelt_surname_to_case_header(duty_store, live_api, engines) ->
         screen = app.screen
         assert isinstance(screen, CaseScreen)
         assert screen.case_id == entry.case_id
-        header = screen.query_one("#case-header", Static)
+        header = screen.query_one("#case-header", TextLines)
         # at once: the directory entry, while the full record is fetched in the background
         assert entry.name in text_of(header) or entry.family_name.upper() in text_of(header)
 
@@ -64,4 +65,4 @@ async def test_misspelt_surname_to_case_header(duty_store, live_api, engines) ->
             if part:
                 assert part in shown, (part, shown)
         assert "fetching" not in shown
-        assert "Who to call" in text_of(screen.query_one("#case-contacts", Static))
+        assert "Who to call" in text_of(screen.query_one("#case-contacts", TextLines))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import gc
 
 from textual.color import Color
-from textual.widgets import Static
 
 from client.sync import Changed
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
 from tests.tui.helpers import make_app, wait_until
+from screens.widgets.text_lines import TextLines
 from tui.app import BUILT_AHEAD
 
 
@@ -45,7 +45,7 @@ async def test_a_theme_change_while_hidden_restyles_the_screen_when_shown(worker
         await pilot.pause()
         case_screen = app.screen
         assert isinstance(case_screen, CaseScreen)
-        header = case_screen.query_one("#case-header", Static)
+        header = case_screen.query_one("#case-header", TextLines)
         before = header.styles.background
         await pilot.press("escape")
         await pilot.pause()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
 
 from client.sync import SyncEngine
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
 from screens.search import ResultList, SearchScreen
 from tests.tui.helpers import fast_settings, make_app, status_text, text_of, wait_until
+from screens.widgets.text_lines import TextLines
 
 
 async def test_navigation_and_a_note_while_the_server_is_down(worker_store, down_api, engines) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ async def test_navigation_and_a_note_while_the_server_is_down(worker_store, down
         await pilot.press("right_square_bracket")
         assert screen.case_id == ids[2]
         person = worker_store.case(ids[2]).value.person
-        assert person.family_name.upper() in text_of(screen.query_one("#case-header", Static))
+        assert person.family_name.upper() in text_of(screen.query_one("#case-header", TextLines))
 
         # a note written offline waits on the device
         await pilot.press("n", *"seen at school")
