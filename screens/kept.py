@@ -17,9 +17,10 @@ idle, however many changes came meanwhile.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from textual import events
+from textual.geometry import Region
 from textual.screen import Screen
 
 ResultType = TypeVar("ResultType")
@@ -32,6 +33,7 @@ class KeptScreen(Screen[ResultType]):
         super().__init__(name=name, id=id, classes=classes)
         self._styled_for: Hashable | None = None
         self._deferred: dict[str, Callable[[], object]] = {}
+        self._drawn_look: Hashable | None = None
 
     def _app_style_state(self) -> Hashable:
         app = self.app
@@ -49,6 +51,27 @@ class KeptScreen(Screen[ResultType]):
             event.refresh_styles = False
         self._styled_for = state
         self.catch_up()
+
+    def _own_look(self) -> Hashable:
+        """What the screen's own lines (its background, under the widgets) are drawn from."""
+        styles = self.styles
+        return (self.size, styles.background, styles.color, styles.tint, styles.background_tint,
+                self._app_style_state())
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        if repaint and not (regions or layout or recompose) and self.is_mounted:
+            look = self._own_look()
+            if look == self._drawn_look:
+                # Textual asks this of both screens on every switch. The terminal needs every cell of the screen
+                # again, and the compositor draws them from each widget's cached lines; nothing about the
+                # screen's own background changed, so its lines stay cached too (rendering 160×50 blank cells
+                # afresh cost ~1.5 ms of each switch)
+                self._repaint_required = True
+                self.check_idle()
+                return self
+            self._drawn_look = look
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     # --- data that changed while hidden -------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from textual.color import Color
 from client.sync import Changed
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
-from tests.tui.helpers import make_app, wait_until
+from tests.tui.helpers import make_app, terminal_output, wait_until
 from screens.widgets.text_lines import TextLines
 from tui.app import BUILT_AHEAD
 
@@ -104,3 +104,32 @@ async def test_a_hidden_screen_catches_up_when_the_keys_are_still(worker_store, 
         app._collector.last_input -= 5  # no key for five seconds
         await wait_until(pilot, lambda: reloads == [1], what="the hidden caseload's re-read")
         assert not caseload.behind and isinstance(app.screen, CaseScreen)
+
+
+async def test_a_screen_shown_again_is_drawn_from_its_cached_lines(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """Back on a screen nothing changed on: the terminal gets the whole screen again, drawn from the widgets'
+    cached lines; the screen's own background is not rendered afresh. What shows is what a full redraw gives."""
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        caseload = app.screen
+        await pilot.press("enter")
+        await pilot.pause()
+        own_lines: list[int] = []
+        render_line = caseload.render_line
+
+        def counted(y: int):  # type: ignore[no-untyped-def]
+            own_lines.append(y)
+            return render_line(y)
+
+        caseload.render_line = counted  # type: ignore[method-assign]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is caseload
+        assert own_lines == []
+        shown = terminal_output(app)
+        assert caseload.query_one(CaseList).count and "My cases" in shown
+        caseload.refresh(caseload.size.region)  # everything rendered afresh
+        for widget in caseload.query("*"):
+            widget.refresh()
+        await pilot.pause()
+        assert own_lines and terminal_output(app) == shown
