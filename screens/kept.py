@@ -63,15 +63,25 @@ class KeptScreen(Screen[ResultType]):
         if repaint and not (regions or layout or recompose) and self.is_mounted:
             look = self._own_look()
             if look == self._drawn_look:
-                # Textual asks this of both screens on every switch. The terminal needs every cell of the screen
-                # again, and the compositor draws them from each widget's cached lines; nothing about the
-                # screen's own background changed, so its lines stay cached too (rendering 160×50 blank cells
-                # afresh cost ~1.5 ms of each switch)
-                self._repaint_required = True
-                self.check_idle()
+                # Textual asks this of both screens on every switch, though nothing about either screen's own
+                # background changed: re-rendering its 160×50 blank cells cost ~1.5 ms of every switch. The
+                # screen coming up needs every cell sent to the terminal again; the one going under needs
+                # nothing (asked to repaint, it would pass its whole area on to the screen coming up, as a region
+                # to render afresh). Which is which is settled once the push or pop that asked is over.
+                self.call_next(self._repaint_if_on_top)
                 return self
             self._drawn_look = look
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _repaint_if_on_top(self) -> None:
+        """Every cell to the terminal again, drawn from the widgets' cached lines, this screen's own included:
+        Widget._set_dirty without clearing the line cache."""
+        if self.on_top and self.is_mounted:
+            region = self.outer_size.region
+            self._dirty_regions.add(region)
+            self._repaint_regions.add(region)
+            self._repaint_required = True
+            self.check_idle()
 
     # --- data that changed while hidden -------------------------------------------------------------------
 
