@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -203,3 +204,52 @@ def test_fold_wal_lets_the_next_write_start_the_log_afresh(store: Store) -> None
     assert after_fold < 20 < _log_frames(store)
     store.close()
     store.fold_wal()  # closed: nothing to do, and no error
+
+
+def _prev_states(store: Store, ids: list[int]) -> list[dict[str, object]]:
+    rows = {r[0]: json.loads(r[1]) for r in store._read("SELECT id, prev_state FROM outbox ORDER BY id")}
+    return [rows[i] for i in ids]
+
+
+@pytest.mark.parametrize("change", [
+    lambda s, ids: s.complete_tasks(ids),
+    lambda s, ids: s.snooze_tasks(ids, "2026-12-03"),
+    lambda s, ids: s.reassign_tasks(ids, "amy"),
+])
+def test_the_items_a_bulk_change_returns_are_its_outbox_rows(store: Store, change: Callable[..., list]) -> None:
+    """The items are made from the values inserted, not read back: they must be what a read gives, each with
+    a body of its own, a fresh version-4 key and the state its own task had before (tasks in one batch that
+    had different states, and tasks with a change of mine already pending)."""
+    store.put_tasks([task(i, 10 + i % 3, version=i, assignee="worker" if i % 4 else "bea") for i in range(1, 9)])
+    store.snooze_tasks([2, 3], "2026-12-01")
+    store.snooze_task(5, "2026-12-02")
+    before = {t.id: t for t in store.tasks_by_id(range(1, 9))}
+    ids = [6, 2, 8, 5, 1, 3, 4, 7]
+    items = change(store, ids)
+    assert items == [store.outbox_item(i.id) for i in items]
+    assert [i.task_id for i in items] == ids and [i.id for i in items] == sorted(i.id for i in items)
+    assert [i.base_version for i in items] == ids  # each task's version is its id here
+    assert [i.path for i in items] == [f"/v1/tasks/{i}" for i in ids]
+    keys = [uuid.UUID(i.idempotency_key) for i in items]
+    assert all(k.version == 4 and k.variant == uuid.RFC_4122 for k in keys)
+    assert len({i.idempotency_key for i in store.unsent()}) == len(store.unsent())
+    items[0].body["status"] = "changed"  # type: ignore[index]  # the bodies are not one shared dict
+    assert items[1].body == store.outbox_item(items[1].id).body  # type: ignore[union-attr]
+    assert _prev_states(store, [i.id for i in items]) == [
+        {"status": before[i].status, "snoozed_until": before[i].snoozed_until, "assignee": before[i].assignee,
+         "completed_at": before[i].completed_at} for i in ids]
+    assert len({json.dumps(p, sort_keys=True) for p in _prev_states(store, [i.id for i in items])}) == 4
+
+
+def test_undo_of_a_bulk_change_after_the_fast_path_restores_every_task(store: Store) -> None:
+    """Complete a hundred tasks (some with a change of mine already pending), undo: each task is back as it
+    was, stored JSON and server JSON alike, and the outbox holds only the earlier change, still pending."""
+    store.put_tasks([task(i, 10 + i % 7, version=i, due=f"2026-11-{10 + i % 20}") for i in range(1, 121)])
+    store.snooze_tasks([5, 50], "2026-12-01")
+    rows_before = {r[0]: (r[1], r[2]) for r in store._read("SELECT id, json, server_json FROM tasks")}
+    items = store.complete_tasks(range(1, 101))
+    assert len(items) == 100 and {t.status for t in store.tasks_by_id(range(1, 101))} == {"done"}
+    undone = store.undo_last_batch()
+    assert sorted(i.id for i in undone) == sorted(i.id for i in items)
+    assert {r[0]: (r[1], r[2]) for r in store._read("SELECT id, json, server_json FROM tasks")} == rows_before
+    assert [(i.task_id, i.op) for i in store.pending()] == [(5, "snooze"), (50, "snooze")]

@@ -514,6 +514,38 @@ async def test_a_changed_task_goes_back_where_the_sort_puts_it(store: Store) -> 
                                                                    sort=sort)]
 
 
+def _as_reread(screen: TasksScreen) -> tuple[object, ...]:
+    """The tray's rows, index, shown rows and counts; compared with what ``reload`` (a full re-read) makes."""
+    return ([t.id for t in screen._all], {i: t.id for i, t in screen._by_id.items()}, shown_ids(screen),
+            screen.counts)
+
+
+@pytest.mark.parametrize("size", [400, 60])  # 4 of 400 are each searched for; 4 of 60, a pass over the rows
+@pytest.mark.parametrize("filtered", [False, True])
+async def test_a_bulk_change_spliced_in_is_what_a_full_reread_shows(store: Store, size: int,
+                                                                     filtered: bool) -> None:
+    fill(store, size)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        if filtered:
+            await pilot.press("slash", *"chloe", "enter")
+        lines.move_to(5)
+        for keys in (["space"] * 4 + ["x"], ["u"], ["space"] * 4 + ["s", "3", "d", "enter"], ["k", "x"], ["u"],
+                     ["u"], ["A", "x"], ["u"]):
+            before, held = _as_reread(screen), dict(screen._by_id)
+            await pilot.press(*keys)
+            spliced = _as_reread(screen)
+            if keys == ["u"]:  # the cursor goes to the first row of what came back
+                back = [n for n, t in enumerate(screen._shown) if held.get(t.id) != t]
+                assert back and lines.cursor == back[0], keys
+            screen.reload()
+            assert spliced == _as_reread(screen), keys
+            assert spliced != before, keys  # each step changed something
+        assert shown_ids(screen) == [t.id for t in store.tasks(assignee="worker", status=("open", "snoozed"))
+                                     if not filtered or t.case_id == 3]
+
+
 async def test_kind_and_overdue_keys(store: Store) -> None:
     fill(store, 60)
     app = _App(store)
