@@ -11,6 +11,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rich.console import RenderableType
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -94,6 +95,7 @@ class CaseworkApp(App[None]):
         self.animation_level = "none"
         memory.tune_for_interaction()
         self._collector = memory.IdleCollector()
+        self._collect_after_frame = False
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -169,7 +171,16 @@ class CaseworkApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self._collector.input_seen()
+            self._collect_after_frame = True
         await super().on_event(event)
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        # (Textual 8.2's one place a frame goes to the terminal; pinned) the garbage a key's frame leaves is
+        # collected once that frame is out, in the pause before the next key, not under a later one
+        super()._display(screen, renderable)
+        if renderable is not None and self._collect_after_frame and not self._batch_count:
+            self._collect_after_frame = False
+            self.call_later(self._collector.after_frame)
 
     # --- navigation ---------------------------------------------------------------------------
 
