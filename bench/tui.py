@@ -652,7 +652,7 @@ async def measure_tray(dead_url: str, token_url: str, path: Path, username: str,
                 assert not tray._selected, "the select sweep left marks behind"
             # bulk: select 100 with space (not timed), complete them with one `x`, then undo
             for _ in range(max(3, rounds * 2)):
-                place(spread_row())
+                place(rng.randrange(0, len(tray._shown) - 100))  # room for 100 rows below it
                 await settle(app, gap())
                 for _ in range(100):
                     await rec.press("space")
