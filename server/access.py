@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, false, or_, select
 
 from server import clock
 from server.auth import Principal
@@ -27,14 +27,16 @@ def readable_cases(user: Principal) -> ColumnElement[bool]:
     return or_(cases.c.restricted == false(), member)
 
 
-def is_member(conn: Connection, user: Principal, case_id: int) -> bool:
-    row = conn.execute(
-        select(case_access.c.case_id).where(case_access.c.case_id == case_id, case_access.c.user_id == user.id)
-    ).first()
-    return row is not None
-
-
+# Statements that every case read runs are built once: a constant statement keeps its cache key, where a fresh
+# select() is built, coerced and hashed again on each call (most of what a point lookup costs in Python)
+_MEMBER = select(case_access.c.case_id).where(case_access.c.case_id == bindparam("case_id"),
+                                              case_access.c.user_id == bindparam("user_id"))
+_CASE = select(cases).where(cases.c.id == bindparam("case_id"))
 _AUDIT_INSERT = audit_events.insert()
+
+
+def is_member(conn: Connection, user: Principal, case_id: int) -> bool:
+    return conn.execute(_MEMBER, {"case_id": case_id, "user_id": user.id}).first() is not None
 
 
 def record(
@@ -54,7 +56,7 @@ def restricted_message(contact: str | None) -> str:
 
 def case_for_reading(conn: Connection, user: Principal, case_id: int, action: str) -> dict[str, Any]:
     """The case row, after checking access; the read is audited either way."""
-    row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+    row = conn.execute(_CASE, {"case_id": case_id}).mappings().first()
     if row is None:
         raise ProblemError(404, f"There is no case {case_id}.")
     if not user.reads_cases:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import db, problems
-from server.auth import ACCESS_TTL_SECONDS, REFRESH_TTL_SECONDS
+from server.auth import ACCESS_TTL_SECONDS, REFRESH_TTL_SECONDS, OneHopRoute
 from server.routes import auth, cases, feed, health, lookup, tasks, users
 
 API_VERSION = "1.0.0"
@@ -88,6 +89,13 @@ def _problem_only_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _check_one_hop(router: APIRouter) -> None:
+    # a route left to FastAPI's own handling would be handed Db and User before they are opened and checked
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not isinstance(route, OneHopRoute):
+            raise TypeError(f"{route.path}: make its router with route_class=OneHopRoute (server.auth)")
+
+
 def create_app(database_url: str | None = None, *, settings: Settings | None = None,
                run_migrations: bool = True) -> FastAPI:
     url = database_url or db.default_database_url()
@@ -106,6 +114,7 @@ def create_app(database_url: str | None = None, *, settings: Settings | None = N
     app.state.schema_revision = revision
     problems.install(app)
     for module in (auth, cases, tasks, lookup, feed, users, health):
+        _check_one_hop(module.router)
         app.include_router(module.router, prefix="/v1")
     app.add_middleware(BodyLimit, limit=app.state.settings.max_body_bytes)
 

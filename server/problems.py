@@ -105,12 +105,17 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def install(app: FastAPI) -> None:
+    from server.auth import token_problem  # server.auth imports this module
+
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(request, exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unsigned = await token_problem(request)
+        if unsigned is not None:
+            return problem_response(request, unsigned.status, unsigned.detail, headers=unsigned.headers)
         raw = list(exc.errors())
         errors = [FieldError(field=_field_name(tuple(e.get("loc", ()))), message=_readable(e)) for e in raw]
         summary = "; ".join(f"{e.field} {e.message}" for e in errors[:5])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, bindparam, case, func, select
 
 from server import clock
 from server.tables import case_flags, cases, key_contacts, notes, people, tasks, users
@@ -26,29 +26,32 @@ def flag(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"code": row["code"], "label": row["label"], "severity": row["severity"], "since": row["since"]}
 
 
+# Built once, for every case read and search: a constant statement keeps its cache key, where a fresh select()
+# is built, coerced and hashed again on each call
+_FLAGS = (select(case_flags).where(case_flags.c.case_id.in_(bindparam("case_ids", expanding=True)))
+          .order_by(case_flags.c.case_id, case_flags.c.id))
+_PERSON = select(people).where(people.c.id == bindparam("person_id"))
+_KEY_CONTACTS = (select(key_contacts).where(key_contacts.c.case_id == bindparam("case_id"))
+                 .order_by(key_contacts.c.position))
+_WORKER_NAME = select(users.c.display_name).where(users.c.username == bindparam("username"))
+
+
 def flags_by_case(conn: Connection, case_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     ids = list(case_ids)
     out: dict[int, list[dict[str, Any]]] = {case_id: [] for case_id in ids}
     if not ids:
         return out
-    rows = conn.execute(
-        select(case_flags).where(case_flags.c.case_id.in_(ids)).order_by(case_flags.c.case_id, case_flags.c.id)
-    ).mappings()
-    for row in rows:
+    for row in conn.execute(_FLAGS, {"case_ids": ids}).mappings():
         out[row["case_id"]].append(flag(row))
     return out
 
 
 def full_case(conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
-    person_row = conn.execute(select(people).where(people.c.id == row["person_id"])).mappings().one()
-    contacts = conn.execute(
-        select(key_contacts).where(key_contacts.c.case_id == row["id"]).order_by(key_contacts.c.position)
-    ).mappings()
+    person_row = conn.execute(_PERSON, {"person_id": row["person_id"]}).mappings().one()
+    contacts = conn.execute(_KEY_CONTACTS, {"case_id": row["id"]}).mappings()
     worker_name = None
     if row["allocated_worker"]:
-        worker_name = conn.execute(
-            select(users.c.display_name).where(users.c.username == row["allocated_worker"])
-        ).scalar()
+        worker_name = conn.execute(_WORKER_NAME, {"username": row["allocated_worker"]}).scalar()
     return {
         "id": row["id"],
         "person": person(person_row),

@@ -8,14 +8,14 @@ from fastapi.responses import Response
 from sqlalchemy import select, update
 
 from server import clock
-from server.auth import Db, User, issue_tokens, revoke_user_tokens, token_digest, verify_password
+from server.auth import Db, OneHopRoute, User, issue_tokens, revoke_user_tokens, token_digest, verify_password
 from server.conditional import cached_json
 from server.problems import ProblemError
 from server.routes.common import responses
 from server.schemas import RefreshRequest, TokenPair, TokenRequest, UserOut
 from server.tables import tokens, users
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=OneHopRoute)
 
 
 def _ttls(request: Request) -> tuple[int, int]:

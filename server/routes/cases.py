@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 
 from server import clock, pagination, views
 from server.access import case_for_reading, readable_cases
-from server.auth import Db, User
+from server.auth import Db, OneHopRoute, User
 from server.conditional import cached_json, version_etag
 from server.idempotency import once
 from server.problems import ProblemError
@@ -20,7 +20,7 @@ from server.schemas import Case, CasePage, ChronologyPage, Note, NoteCreate, Not
 from server.tables import cases, chronology, notes, tasks
 from server.vocab import EVENT_KINDS, NOTE_EVENT_KIND, Category, CaseStatus, TaskStatus
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(tags=["cases"], route_class=OneHopRoute)
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor from the previous page")]

@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, false, func, or_, select
 
 from server import clock, pagination
 from server.access import record
-from server.auth import Db, User, require_role
+from server.auth import Db, OneHopRoute, User, require_role
 from server.conditional import cached_json
 from server.idempotency import once
 from server.problems import ProblemError
@@ -19,7 +19,7 @@ from server.routes.common import responses
 from server.schemas import Accepted, AuditPage, CachedViews, ChangePage
 from server.tables import audit_events, case_access, cases, changes
 
-router = APIRouter(tags=["sync and audit"])
+router = APIRouter(tags=["sync and audit"], route_class=OneHopRoute)
 
 
 @router.get("/changes", response_model=ChangePage, responses=responses(304))

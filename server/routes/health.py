@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from server import clock
+from server.auth import OneHopRoute
 from server.routes.common import public_responses
 from server.schemas import Health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=OneHopRoute)
 
 
 @router.get("/health", response_model=Health, responses=public_responses())

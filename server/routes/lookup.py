@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 
 from server import pagination, views
 from server.access import record, restricted_message
-from server.auth import Db, User
+from server.auth import Db, OneHopRoute, User
 from server.conditional import cached_json
 from server.problems import ProblemError
 from server.routes.common import responses
 from server.schemas import DirectoryPage, SearchResults
 from server.tables import case_access, cases, people
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], route_class=OneHopRoute)
 
 
 def _refuse_admin(user: User) -> None:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from server import clock, pagination, views
 from server.access import case_for_reading, readable_cases, record
-from server.auth import Db, User
+from server.auth import Db, OneHopRoute, User
 from server.conditional import cached_json, json_with_etag, require_if_match, version_etag
 from server.problems import ProblemError
 from server.routes.common import Id, record_change, responses
@@ -19,7 +19,7 @@ from server.schemas import Task, TaskPage, TaskPatch
 from server.tables import cases, tasks, users
 from server.vocab import TaskStatus
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], route_class=OneHopRoute)
 
 
 @router.get("/tasks", response_model=TaskPage, responses=responses(304, 403))
@@ -49,8 +49,12 @@ def list_tasks(
     return cached_json(request, {"items": [views.task(r) for r in rows], "next_cursor": next_cursor})
 
 
+# built once: a constant statement keeps its cache key, where a fresh select() is hashed again on each call
+_TASK = select(tasks).where(tasks.c.id == bindparam("task_id"))
+
+
 def _task_row(conn: Db, task_id: int) -> dict[str, Any]:
-    row = conn.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
+    row = conn.execute(_TASK, {"task_id": task_id}).mappings().first()
     if row is None:
         raise ProblemError(404, f"There is no task {task_id}.")
     return dict(row)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from server import clock, pagination
 from server.access import record
-from server.auth import Db, User, hash_password, require_role, revoke_user_tokens
+from server.auth import Db, OneHopRoute, User, hash_password, require_role, revoke_user_tokens
 from server.conditional import cached_json, json_with_etag, require_if_match, version_etag
 from server.idempotency import once
 from server.problems import ProblemError
@@ -18,7 +18,7 @@ from server.routes.common import Id, record_change, responses
 from server.schemas import UserCreate, UserOut, UserPage, UserPatch
 from server.tables import users
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=OneHopRoute)
 
 PUBLIC_FIELDS = tuple(UserOut.model_fields)
 
