@@ -87,6 +87,10 @@ async def test_a_hidden_screen_rereads_changes_once_when_shown(worker_store, off
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is caseload and reads == ["case"] * 3 + ["caseload"]
+        # access to a case ended: the hidden case screen lets go of it at once, not when next shown
+        reads.clear()
+        app.handle_sync_event(Changed(purged=frozenset({case_screen.case_id})))
+        assert reads == ["case", "caseload"] and not case_screen.behind
 
 
 async def test_a_hidden_screen_catches_up_when_the_keys_are_still(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
