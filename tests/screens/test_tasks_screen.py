@@ -19,7 +19,7 @@ from client.store import Store
 from screens.messages import OpenCase, OutboxChanged
 from screens.reassign import ReassignScreen, candidates, fuzzy_score, match_users
 from screens.tasks import TasksScreen, TaskTray, TrayHeading
-from tests.tui.helpers import terminal_output
+from tests.tui.helpers import terminal_output, watch_layouts
 
 TODAY = dt.date.today()
 KINDS = ("statutory_visit", "review", "assessment", "core_group", "health_assessment")
@@ -297,14 +297,7 @@ async def test_the_snooze_prompt_and_the_tray_keys_lay_out_nothing(store: Store)
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         await pilot.pause()
-        layouts: list[bool] = []
-        refresh_layout = screen._refresh_layout
-
-        def spy(*args: Any, **kwargs: Any) -> None:
-            layouts.append(screen._layout_required)
-            refresh_layout(*args, **kwargs)
-
-        screen._refresh_layout = spy  # type: ignore[method-assign]
+        layouts = watch_layouts(screen)
         for keys in (["s"], ["2", "d"], ["enter"], ["u"], ["s", "escape"], ["x"], ["u"], ["space", "space", "x"],
                      ["u"]):
             await pilot.press(*keys)

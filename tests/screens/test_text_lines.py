@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from screens.widgets.text_lines import TextLines
+from tests.tui.helpers import watch_layouts
 
 
 class _App(App[None]):
@@ -36,14 +37,7 @@ async def test_an_update_redraws_without_a_layout() -> None:
     async with app.run_test(size=(40, 10)) as pilot:
         await pilot.pause()
         widget = app.query_one("#cut", TextLines)
-        layouts: list[bool] = []
-        refresh_layout = app.screen._refresh_layout
-
-        def spy(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            layouts.append(app.screen._layout_required)
-            refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = spy  # type: ignore[method-assign]
+        layouts = watch_layouts(app.screen)
         widget.update(Text("new", style="bold"))
         await pilot.pause()
         assert _shown(widget) == ["new         ", "            "]

@@ -9,6 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static
 
 from client.api import CaseAPI
@@ -77,3 +78,29 @@ def terminal_output(app: App[Any]) -> str:
     ``export_screenshot``: its truecolor render stays cached on strips Textual shares between apps, and reached a
     later test's 16-colour terminal in the same process.)"""
     return app.screen._compositor.render_update(full=True).render_segments(app.console)
+
+
+def watch_layouts(screen: Screen[Any]) -> list[bool]:
+    """From now on, each layout pass of ``screen`` appends whether a layout was asked for (True: the whole screen
+    was laid out and repainted), to the list returned."""
+    layouts: list[bool] = []
+    refresh_layout = screen._refresh_layout
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        layouts.append(screen._layout_required)
+        refresh_layout(*args, **kwargs)
+
+    screen._refresh_layout = spy  # type: ignore[method-assign]
+    return layouts
+
+
+def watch_frames(app: App[Any], on_frame: Callable[[str], None]) -> None:
+    """From now on, ``on_frame`` gets the text of each frame the app writes to its terminal."""
+    display = app._display
+
+    def written(screen: Screen[Any], update: Any) -> None:
+        display(screen, update)
+        if update is not None:
+            on_frame(update.render_segments(app.console))
+
+    app._display = written  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from textual.widgets import Input, TextArea
 from screens.case import KIND_CYCLE, CaseScreen, ChronologyList
 from screens.caseload import CaseList
 from screens.case import TaskList
-from tests.tui.helpers import make_app, row_text, rows, terminal_output, text_of, wait_until
+from tests.tui.helpers import make_app, row_text, rows, terminal_output, text_of, wait_until, watch_layouts
 from screens.widgets.text_lines import TextLines
 
 
@@ -148,14 +148,7 @@ async def test_next_case_swaps_rows_without_a_layout(worker_store, offline_api) 
         screen = app.screen
         assert isinstance(screen, CaseScreen)
         lists = (screen.query_one(ChronologyList), screen.query_one(TaskList))
-        layouts: list[bool] = []
-        refresh_layout = screen._refresh_layout
-
-        def spy(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            layouts.append(screen._layout_required)
-            refresh_layout(*args, **kwargs)
-
-        screen._refresh_layout = spy  # type: ignore[method-assign]
+        layouts = watch_layouts(screen)
         counts = set()
         for case_id in screen.case_list[1:]:
             await pilot.press("right_square_bracket")

@@ -10,7 +10,7 @@ from textual.color import Color
 from client.sync import Changed
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
-from tests.tui.helpers import make_app, terminal_output, wait_until
+from tests.tui.helpers import make_app, terminal_output, wait_until, watch_frames
 from screens.widgets.text_lines import TextLines
 from tui.app import BUILT_AHEAD
 
@@ -129,14 +129,7 @@ async def test_a_screen_shown_again_is_drawn_from_its_cached_lines(worker_store,
 
         case_screen.render_line = counted  # type: ignore[method-assign]
         frames: list[str] = []  # what the app writes to the terminal
-        display = app._display
-
-        def written(screen, update) -> None:  # type: ignore[no-untyped-def]
-            display(screen, update)
-            if update is not None:
-                frames.append(update.render_segments(app.console))
-
-        app._display = written  # type: ignore[method-assign]
+        watch_frames(app, frames.append)
         await pilot.press("j", "enter")
         await pilot.pause()
         assert app.screen is case_screen and isinstance(case_screen, CaseScreen)

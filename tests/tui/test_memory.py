@@ -82,24 +82,17 @@ def _young_collected_after_a_frame() -> None:
 
 async def test_a_keys_garbage_is_collected_after_its_frame_is_written(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
     """The collection runs once the key's frame has gone to the terminal, never between the key and its frame."""
-    from tests.tui.helpers import make_app
+    from tests.tui.helpers import make_app, watch_frames
 
     app = make_app(worker_store, offline_api, "worker")
     events: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        display = app._display
-
-        def written(screen, update) -> None:  # type: ignore[no-untyped-def]
-            display(screen, update)
-            if update is not None:
-                events.append("frame")
-
         def collected(phase: str, info: dict[str, int]) -> None:
             if phase == "start":
                 events.append(f"gc{info['generation']}")
 
-        app._display = written  # type: ignore[method-assign]
+        watch_frames(app, lambda _text: events.append("frame"))
         gc.callbacks.append(collected)
         try:
             for key in ("enter", "escape", "j", "enter", "escape"):
