@@ -89,7 +89,7 @@ class KeptScreen(Screen[ResultType]):
         """Run ``reread`` now if this screen is on top; else once it is shown again or the App is idle. A later
         call with the same ``key`` replaces a waiting one (each re-read reads whatever is newest)."""
         if self.on_top:
-            self._deferred.pop(key, None)
+            self.forget(key)
             reread()
         else:
             self._deferred[key] = reread
