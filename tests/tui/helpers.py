@@ -104,3 +104,15 @@ def watch_frames(app: App[Any], on_frame: Callable[[str], None]) -> None:
             on_frame(update.render_segments(app.console))
 
     app._display = written  # type: ignore[method-assign]
+
+
+async def open_case_under_cursor(pilot: Pilot) -> Any:
+    """Press enter on the caseload and return the case screen it opened (typed Any: this module does not
+    import the screens it reads)."""
+    from screens.case import CaseScreen
+
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, CaseScreen)
+    return screen

@@ -8,7 +8,9 @@ from textual.widgets import Input, TextArea
 from screens.case import KIND_CYCLE, CaseScreen, ChronologyList
 from screens.caseload import CaseList
 from screens.case import TaskList
-from tests.tui.helpers import make_app, row_text, rows, terminal_output, text_of, wait_until, watch_layouts
+from tests.tui.helpers import (
+    make_app, open_case_under_cursor, row_text, rows, terminal_output, text_of, wait_until, watch_layouts,
+)
 from screens.widgets.text_lines import TextLines
 
 
@@ -143,10 +145,7 @@ async def test_next_case_swaps_rows_without_a_layout(worker_store, offline_api) 
     scrollbars, never a layout of the whole screen, and what is on screen is what a full redraw gives."""
     app = make_app(worker_store, offline_api, "worker")
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, CaseScreen)
+        screen = await open_case_under_cursor(pilot)
         lists = (screen.query_one(ChronologyList), screen.query_one(TaskList))
         layouts = watch_layouts(screen)
         counts = set()
@@ -203,10 +202,7 @@ async def test_quick_note_draft_and_save(worker_store, offline_api) -> None:  # 
 async def test_draft_survives_moving_away_and_back(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
     app = make_app(worker_store, offline_api, "worker")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, CaseScreen)
+        screen = await open_case_under_cursor(pilot)
         first = screen.case_id
         await pilot.press("n", *"half a thought")
         # leave before the draft timer fires: the draft is flushed on the way out

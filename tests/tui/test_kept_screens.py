@@ -10,7 +10,7 @@ from textual.color import Color
 from client.sync import Changed
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
-from tests.tui.helpers import make_app, terminal_output, wait_until, watch_frames
+from tests.tui.helpers import make_app, open_case_under_cursor, terminal_output, wait_until, watch_frames
 from screens.widgets.text_lines import TextLines
 from tui.app import BUILT_AHEAD
 
@@ -41,10 +41,7 @@ async def test_start_up_objects_are_frozen_while_the_app_runs(worker_store, offl
 async def test_a_theme_change_while_hidden_restyles_the_screen_when_shown(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
     app = make_app(worker_store, offline_api, "worker")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("enter")
-        await pilot.pause()
-        case_screen = app.screen
-        assert isinstance(case_screen, CaseScreen)
+        case_screen = await open_case_under_cursor(pilot)
         header = case_screen.query_one("#case-header", TextLines)
         before = header.styles.background
         await pilot.press("escape")
