@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from screens.keys import bind
+from screens.widgets.plain_box import PlainBoxCache
 
 # (index, width, style_for) → the row's segments, at most ``width`` cells
 RowRenderer = Callable[[int, int, Callable[[str], Style]], list[Segment]]
@@ -87,6 +88,7 @@ class LineList(ScrollView, can_focus=True):
     def __init__(self, *, empty_text: str = "Nothing here.", name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self._styles_cache = PlainBoxCache()
         self._count = 0
         self._renderer: RowRenderer | None = None
         self._cursor = 0

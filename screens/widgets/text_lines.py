@@ -15,6 +15,8 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from screens.widgets.plain_box import PlainBoxCache
+
 
 class TextLines(Widget):
     """Lines of text, each cut to the width with an ellipsis (``wrap=True`` wraps them instead). If there are
@@ -27,11 +29,12 @@ class TextLines(Widget):
     def __init__(self, text: Text | str = "", *, wrap: bool = False, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self._styles_cache = PlainBoxCache()
         self._text = Text(text) if isinstance(text, str) else text
         self._wrap = wrap
         self._strips: list[Strip] = []
         self._drawn_for: tuple[int, int, Style] | None = None  # (width, height, base style) of the strips
-        self._base: Style | None = None  # the widget's rich style, noted for the frame being drawn
+        self._frame: tuple[list[Strip], int, Style] | None = None  # (strips, width, base) of this frame
 
     @property
     def text(self) -> Text:
@@ -74,17 +77,21 @@ class TextLines(Widget):
         return self._strips
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # rich_style walks every ancestor's styles: once a frame, not once a line
-        self._base = self.rich_style
+        # rich_style walks every ancestor's styles and content_region works out the box model: once a frame,
+        # not once a line
+        self._frame = self._frame_lines()
         try:
             return super().render_lines(crop)
         finally:
-            self._base = None
+            self._frame = None
+
+    def _frame_lines(self) -> tuple[list[Strip], int, Style]:
+        width, height = self.content_region.size
+        base = self.rich_style
+        return self._draw(width, height, base), width, base
 
     def render_line(self, y: int) -> Strip:
-        width, height = self.content_region.size
-        base = self._base or self.rich_style
-        strips = self._draw(width, height, base)
+        strips, width, base = self._frame or self._frame_lines()
         return strips[y] if y < len(strips) else Strip.blank(width, base)
 
     def notify_style_update(self) -> None:
