@@ -85,10 +85,11 @@ class KeptScreen(Screen[ResultType]):
 
     # --- data that changed while hidden -------------------------------------------------------------------
 
-    def when_shown(self, key: str, reread: Callable[[], object]) -> None:
-        """Run ``reread`` now if this screen is on top; else once it is shown again or the App is idle. A later
-        call with the same ``key`` replaces a waiting one (each re-read reads whatever is newest)."""
-        if self.on_top:
+    def when_shown(self, key: str, reread: Callable[[], object], *, at_once: bool = False) -> None:
+        """Run ``reread`` now if this screen is on top (or ``at_once``); else once it is shown again or the App
+        is idle. A later call with the same ``key`` replaces a waiting one (each re-read reads whatever is
+        newest)."""
+        if at_once or self.on_top:
             self.forget(key)
             reread()
         else:

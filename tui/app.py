@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -384,40 +384,34 @@ class CaseworkApp(App[None]):
         it is next shown or the App is idle (``KeptScreen.when_shown``), so a sync's pages of changes cost the
         key presses on another screen nothing. A case purged (access ended) leaves every screen at once: a hidden
         one must not go on holding what the user may no longer see."""
-
-        def reread(screen: KeptScreen, key: str, how: Callable[[], object]) -> None:
-            if event.purged:
-                screen.forget(key)
-                how()
-            else:
-                screen.when_shown(key, how)
-
+        now = bool(event.purged)
         case_screen = self._installed_screens.get("case")
         if isinstance(case_screen, CaseScreen) and case_screen.is_mounted and case_screen.case_id is not None:
             shown = case_screen.case_id
             if shown in event.cases or shown in event.purged or event.tasks:
-                reread(case_screen, "records", partial(case_screen.records_changed, frozenset({shown})))
+                case_screen.when_shown("records", partial(case_screen.records_changed, frozenset({shown})),
+                                       at_once=now)
             elif shown in event.timelines:
-                reread(case_screen, "timeline", partial(case_screen.records_changed, frozenset({shown}),
-                                                        chronology_only=True))
+                case_screen.when_shown("timeline", partial(case_screen.records_changed, frozenset({shown}),
+                                                           chronology_only=True), at_once=now)
         caseload = self._installed_screens.get("caseload")
         if isinstance(caseload, CaseloadScreen) and caseload.is_mounted and (
                 event.caseload or event.cases or event.tasks or event.purged):
-            reread(caseload, "records", caseload.reload)
+            caseload.when_shown("records", caseload.reload, at_once=now)
         search = self._installed_screens.get("search")
         if isinstance(search, SearchScreen) and search.is_mounted and (event.directory or event.purged):
-            reread(search, "records", search.records_changed)
+            search.when_shown("records", search.records_changed, at_once=now)
         tasks = self._installed_screens.get("tasks")
         if isinstance(tasks, TasksScreen) and tasks.is_mounted and (
                 event.tasks or event.cases or event.caseload or event.purged):
-            reread(tasks, "records", tasks.records_changed)
+            tasks.when_shown("records", tasks.records_changed, at_once=now)
         touched_notes = frozenset(event.cases | event.timelines | event.purged)
         for name in ("note", "notes"):
             screen = self._installed_screens.get(name)
             if isinstance(screen, (NoteEditorScreen, NotesScreen)) and screen.is_mounted and touched_notes:
                 # hidden, it re-reads whatever case it holds (None), however many changes came meanwhile
-                reread(screen, "records", partial(screen.records_changed, touched_notes if screen.on_top
-                                                  else None))
+                screen.when_shown("records", partial(screen.records_changed, touched_notes if screen.on_top
+                                                     else None), at_once=now)
         admin = self._installed_screens.get("admin")
         if admin is None:
             return
