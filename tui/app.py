@@ -487,16 +487,23 @@ class CaseworkApp(App[None]):
     # --- leaving -------------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        for screen in (self._installed_screens.get("case"), self._installed_screens.get("note")):
-            if isinstance(screen, (CaseScreen, NoteEditorScreen)):
-                screen.flush()
+        self._flush_screens()
         if self.sync is not None:
             await self.sync.stop()
         self.exit()
 
+    def _flush_screens(self) -> None:
+        """What a screen still holds in hand (the last keystrokes of a draft, a commit in flight) goes to the
+        store before the store is closed."""
+        for name in ("case", "note", "tasks"):
+            screen = self._installed_screens.get(name)
+            if isinstance(screen, (CaseScreen, NoteEditorScreen, TasksScreen)):
+                screen.flush()
+
     async def on_unmount(self) -> None:
         """Stop sync and close the HTTP client on this event loop, which owns their connections: closing
         them after ``run()`` returns (on a new loop) raised "Event loop is closed" and exited 1."""
+        self._flush_screens()
         if self.sync is not None:
             await self.sync.stop()
         await self.api.aclose()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.color import Color
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from client.models import User
@@ -89,6 +92,14 @@ class _App(App[None]):
         self.opened.append(message)
 
 
+async def press(pilot: Pilot[None], *keys: str) -> None:
+    """``pilot.press``, then the tray's commit in flight (a complete runs in a thread) landed and handled."""
+    await pilot.press(*keys)
+    for screen in pilot.app.screen_stack:
+        if isinstance(screen, TasksScreen):
+            screen.flush()
+
+
 def tray(app: App[None]) -> tuple[TasksScreen, TaskTray]:
     screen = app.screen
     assert isinstance(screen, TasksScreen)
@@ -163,18 +174,18 @@ async def test_space_selects_and_moves_down_and_x_completes_the_selection(store:
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         picked = shown_ids(screen)[:3]
-        await pilot.press("space", "space", "space")
+        await press(pilot, "space", "space", "space")
         assert lines.cursor == 3 and screen._selected == set(picked)
         assert row(lines, 0).startswith("●") and not row(lines, 3).startswith("●")
         assert "3 selected" in title(screen)
-        await pilot.press("k", "space")  # unselect the third again
+        await press(pilot, "k", "space")  # unselect the third again
         assert screen._selected == set(picked[:2]) and lines.cursor == 3
         assert "2 selected" in title(screen)
-        await pilot.press("k", "space")
+        await press(pilot, "k", "space")
         assert screen._selected == set(picked)
         lines.move_to(10)
         under_cursor = shown_ids(screen)[10]
-        await pilot.press("x")
+        await press(pilot, "x")
         items = store.pending()
         assert sorted(i.task_id for i in items) == sorted(picked)
         assert {i.op for i in items} == {"complete"}
@@ -189,14 +200,14 @@ async def test_x_with_nothing_selected_completes_the_task_under_the_cursor(store
     app = _App(store)
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
-        await pilot.press("j", "j")
+        await press(pilot, "j", "j")
         ids = shown_ids(screen)
-        await pilot.press("x")
+        await press(pilot, "x")
         [item] = store.pending()
         assert item.task_id == ids[2] and item.body == {"status": "done"}
         assert ids[2] not in shown_ids(screen)
         assert lines.cursor == 2 and shown_ids(screen)[2] == ids[3]  # the next task takes its place
-        await pilot.press("G", "x")
+        await press(pilot, "G", "x")
         assert shown_ids(screen)[lines.cursor] == ids[-2]  # the last one went: the one before it
 
 
@@ -211,7 +222,7 @@ async def test_scroll_is_kept_when_rows_leave(store: Store) -> None:
         assert top > 100
         ids = shown_ids(screen)
         screen._selected = set(ids[:5])  # all above the view
-        await pilot.press("x")
+        await press(pilot, "x")
         await pilot.pause()
         assert lines.scroll_offset.y == top
         assert shown_ids(screen)[lines.cursor] == ids[150]
@@ -223,12 +234,12 @@ async def test_snooze_to_a_typed_date(store: Store) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         ids = shown_ids(screen)
-        await pilot.press("space", "space", "s")
+        await press(pilot, "space", "space", "s")
         assert screen._prompt_open and lines.has_focus  # the tray keeps the focus: the prompt is its title line
         assert title(screen).startswith("Snooze 2 tasks until")
-        await pilot.press("2", "d")
+        await press(pilot, "2", "d")
         assert "(in 2d)" in title(screen)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         until = day(2)
         items = store.pending()
         assert [(i.task_id, i.body) for i in items] == [
@@ -255,12 +266,12 @@ async def test_a_bad_snooze_date_shows_the_reason_and_changes_nothing(store: Sto
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         before = shown_ids(screen)
-        await pilot.press("s", *typed, "enter")
+        await press(pilot, "s", *typed, "enter")
         assert reason in title(screen) and screen._prompt_open
         heading = screen.query_one(TrayHeading)
         assert heading_style(screen, reason) == heading.style_for("tray-heading--error")
         assert store.pending() == [] and shown_ids(screen) == before and app.outbox_changes == 0
-        await pilot.press("escape")  # closes the prompt, and does not leave the screen
+        await press(pilot, "escape")  # closes the prompt, and does not leave the screen
         assert app.screen is screen and not screen._prompt_open
         assert lines.has_focus and store.pending() == []
         assert title(screen).startswith("My tasks · 10 open")
@@ -272,18 +283,18 @@ async def test_the_snooze_prompt_has_the_keys_while_it_is_open(store: Store) -> 
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         ids = shown_ids(screen)
-        await pilot.press("j", "s")
+        await press(pilot, "j", "s")
         # the tray's and the screen's keys are typed, not acted on
-        await pilot.press("x", "u", "j", "space", "down", "ctrl+x")
+        await press(pilot, "x", "u", "j", "space", "down", "ctrl+x")
         assert screen._when is not None and screen._when.text == "xuj "
         assert lines.cursor == 1 and not screen._selected and store.pending() == []
         assert "Snooze this task until  xuj " in title(screen)
         for _ in range(4):
-            await pilot.press("backspace")
+            await press(pilot, "backspace")
         app.post_message(events.Paste("1w\nand more"))  # the first line of a paste
         await pilot.pause()
         assert screen._when.text == "1w" and "(in 7d)" in title(screen)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         [item] = store.pending()
         assert item.task_id == ids[1] and item.body == {"status": "snoozed", "snoozed_until": day(7)}
         assert title(screen).startswith("My tasks · 19 open") and lines.has_focus
@@ -300,7 +311,7 @@ async def test_the_snooze_prompt_and_the_tray_keys_lay_out_nothing(store: Store)
         layouts = watch_layouts(screen)
         for keys in (["s"], ["2", "d"], ["enter"], ["u"], ["s", "escape"], ["x"], ["u"], ["space", "space", "x"],
                      ["u"]):
-            await pilot.press(*keys)
+            await press(pilot, *keys)
             await pilot.pause()
         assert store.pending() == [] and not screen._prompt_open
         assert True not in layouts
@@ -319,7 +330,7 @@ async def test_after_a_change_the_screen_shows_what_a_full_redraw_would(store: S
         lines.move_to(120)
         await pilot.pause()
         for key in keys:
-            await pilot.press(key)
+            await press(pilot, key)
             await pilot.pause()
             shown = terminal_output(app)
             lines.refresh()
@@ -337,7 +348,7 @@ async def test_the_scrollbar_goes_and_comes_back_with_the_rows(store: Store) -> 
         await pilot.pause()
         assert lines.show_vertical_scrollbar
         for keys, shown in ((["space"] * 10 + ["x"], False), (["u"], True)):
-            await pilot.press(*keys)
+            await press(pilot, *keys)
             await pilot.pause()
             assert lines.show_vertical_scrollbar is shown
             frame = terminal_output(app)
@@ -354,14 +365,14 @@ async def test_reassign_to_a_colleague_chosen_by_fuzzy_name(store: Store) -> Non
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         ids = shown_ids(screen)
-        await pilot.press("space", "space", "a")
+        await press(pilot, "space", "space", "a")
         modal = app.screen
         assert isinstance(modal, ReassignScreen)
         offered = {u.username for u in modal._shown}
         assert offered == {"amy", "bob", "manager"}  # not me, not an admin, not an inactive account
-        await pilot.press("a", "d", "y")  # "Amy ADeYemi"
+        await press(pilot, "a", "d", "y")  # "Amy ADeYemi"
         assert [u.username for u in modal._shown] == ["amy"]
-        await pilot.press("enter")
+        await press(pilot, "enter")
         assert app.screen is screen
         items = store.pending()
         assert [(i.op, i.task_id, dict(i.body)) for i in items] == [
@@ -369,7 +380,7 @@ async def test_reassign_to_a_colleague_chosen_by_fuzzy_name(store: Store) -> Non
         assert ids[0] not in shown_ids(screen) and ids[1] not in shown_ids(screen)
         assert "Reassigned 2 tasks to Amy Adeyemi. u undoes." in notes(app)
         # escape cancels and changes nothing
-        await pilot.press("a", "b", "escape")
+        await press(pilot, "a", "b", "escape")
         assert app.screen is screen and len(store.pending()) == 2
 
 
@@ -379,19 +390,19 @@ async def test_undo_takes_back_a_bulk_of_20_as_a_whole(store: Store) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         everything = shown_ids(screen)
-        await pilot.press("x")  # one task on its own first
-        await pilot.press(*["space"] * 20)
+        await press(pilot, "x")  # one task on its own first
+        await press(pilot, *["space"] * 20)
         twenty = set(shown_ids(screen)[:20])
-        await pilot.press("x")
+        await press(pilot, "x")
         assert lines.count == 39 and len(store.pending()) == 21
-        await pilot.press("u")
+        await press(pilot, "u")
         assert lines.count == 59 and len(store.pending()) == 1
         assert set(shown_ids(screen)) == set(everything) - {everything[0]}
         assert shown_ids(screen)[lines.cursor] in twenty  # the cursor is on what came back
         assert "Undone: 20 tasks back as they were." in notes(app)
-        await pilot.press("u")
+        await press(pilot, "u")
         assert shown_ids(screen) == everything and store.pending() == []
-        await pilot.press("u")
+        await press(pilot, "u")
         assert "Nothing to undo." in notes(app)
         assert app.outbox_changes == 4
 
@@ -402,13 +413,13 @@ async def test_undo_brings_back_snoozed_and_reassigned_tasks(store: Store) -> No
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         everything = shown_ids(screen)
-        await pilot.press("space", "space", "a", "b", "o", "b", "enter")
+        await press(pilot, "space", "space", "a", "b", "o", "b", "enter")
         assert lines.count == 8
-        await pilot.press("s", "1", "w", "enter")
+        await press(pilot, "s", "1", "w", "enter")
         assert screen._shown[lines.cursor].status == "snoozed"
-        await pilot.press("u")
+        await press(pilot, "u")
         assert all(t.status == "open" for t in screen._shown)
-        await pilot.press("u")
+        await press(pilot, "u")
         assert shown_ids(screen) == everything and store.pending() == []
 
 
@@ -417,15 +428,15 @@ async def test_select_all_shown_and_back(store: Store) -> None:
     app = _App(store)
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
-        await pilot.press("slash", *"chloe", "enter", "A")
+        await press(pilot, "slash", *"chloe", "enter", "A")
         assert screen._selected == {t.id for t in screen._shown} and len(screen._selected) == 10
-        await pilot.press("ctrl+x")
+        await press(pilot, "ctrl+x")
         assert "10 selected" in title(screen) and lines.count == 50
-        await pilot.press("slash", *"dylan", "enter")
+        await press(pilot, "slash", *"dylan", "enter")
         assert "10 selected (10 not shown)" in title(screen)  # what a bulk action will touch is always said
-        await pilot.press("ctrl+x", "A")
+        await press(pilot, "ctrl+x", "A")
         assert len(screen._selected) == 50
-        await pilot.press("A")
+        await press(pilot, "A")
         assert screen._selected == set()
 
 
@@ -435,7 +446,7 @@ async def test_a_snoozed_task_says_until_when(store: Store) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         first = shown_ids(screen)[0]
-        await pilot.press("s", *"2030-01-02", "enter")
+        await press(pilot, "s", *"2030-01-02", "enter")
         at = shown_ids(screen).index(first)
         assert "snoozed 2 Jan 2030" in row(lines, at)
         assert screen.counts[0] == 4  # a snoozed task is not open work today
@@ -449,19 +460,19 @@ async def test_filter_as_you_type_over_title_kind_and_child(store: Store) -> Non
     app = _App(store)
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
-        await pilot.press("slash")
+        await press(pilot, "slash")
         box = screen.query_one("#tasks-filter", Input)
         assert box.has_focus and box.display
-        await pilot.press(*"khan")  # a child's name; the letters are not taken as commands
+        await press(pilot, *"khan")  # a child's name; the letters are not taken as commands
         assert lines.count == 10 and all(t.case_id == 2 for t in screen._shown)
         assert store.pending() == [] and "showing 10" in title(screen)
-        await pilot.press("space", *"review")  # and a kind, with a space in it
+        await press(pilot, "space", *"review")  # and a kind, with a space in it
         assert lines.count == 10 and all(t.kind == "review" for t in screen._shown)  # Khan's tasks are all reviews
-        await pilot.press(*["backspace"] * 11, *"Task 7")
+        await press(pilot, *["backspace"] * 11, *"Task 7")
         assert {t.id for t in screen._shown} == {7, 17, 27, 37, 47}
-        await pilot.press("enter")
+        await press(pilot, "enter")
         assert lines.has_focus and box.display
-        await pilot.press("ctrl+x")
+        await press(pilot, "ctrl+x")
         assert lines.count == 50 and not box.display and box.value == ""
 
 
@@ -470,9 +481,9 @@ async def test_escape_leaves_the_filter_box_and_keeps_the_filter(store: Store) -
     app = _App(store)
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
-        await pilot.press("slash", *"erin", "escape")
+        await press(pilot, "slash", *"erin", "escape")
         assert lines.has_focus and lines.count == 10 and app.screen is screen
-        await pilot.press("x")  # keys work on the list again
+        await press(pilot, "x")  # keys work on the list again
         assert len(store.pending()) == 1 and lines.count == 9
 
 
@@ -484,13 +495,13 @@ async def test_sort_key_cycles_due_priority_case(store: Store) -> None:
         assert "by due date" in title(screen)
         lines.move_to(17)
         keep = shown_ids(screen)[17]
-        await pilot.press("o")
+        await press(pilot, "o")
         assert shown_ids(screen) == [t.id for t in store.tasks(assignee="worker", sort="priority")]
         assert "by priority" in title(screen) and shown_ids(screen)[lines.cursor] == keep
-        await pilot.press("o")
+        await press(pilot, "o")
         assert shown_ids(screen) == [t.id for t in store.tasks(assignee="worker", sort="case")]
         assert "by case" in title(screen)
-        await pilot.press("o")
+        await press(pilot, "o")
         assert "by due date" in title(screen)
 
 
@@ -500,9 +511,9 @@ async def test_a_changed_task_goes_back_where_the_sort_puts_it(store: Store) -> 
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         for sort in ("priority", "case", "due"):
-            await pilot.press("o")
+            await press(pilot, "o")
             assert screen._sort == sort
-            await pilot.press(*["space"] * 7, "j", "j", "space", "s", "3", "d", "enter", "u", "x", "u")
+            await press(pilot, *["space"] * 7, "j", "j", "space", "s", "3", "d", "enter", "u", "x", "u")
             assert shown_ids(screen) == [t.id for t in store.tasks(assignee="worker", status=("open", "snoozed"),
                                                                    sort=sort)]
 
@@ -522,12 +533,12 @@ async def test_a_bulk_change_spliced_in_is_what_a_full_reread_shows(store: Store
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         if filtered:
-            await pilot.press("slash", *"chloe", "enter")
+            await press(pilot, "slash", *"chloe", "enter")
         lines.move_to(5)
         for keys in (["space"] * 4 + ["x"], ["u"], ["space"] * 4 + ["s", "3", "d", "enter"], ["k", "x"], ["u"],
                      ["u"], ["A", "x"], ["u"]):
             before, held = _as_reread(screen), dict(screen._by_id)
-            await pilot.press(*keys)
+            await press(pilot, *keys)
             spliced = _as_reread(screen)
             if keys == ["u"]:  # the cursor goes to the first row of what came back
                 back = [n for n, t in enumerate(screen._shown) if held.get(t.id) != t]
@@ -545,18 +556,18 @@ async def test_kind_and_overdue_keys(store: Store) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
         kinds = sorted(KINDS)
-        await pilot.press("f")
+        await press(pilot, "f")
         assert {t.kind for t in screen._shown} == {kinds[0]} and f"kind: {kinds[0].replace('_', ' ')}" in title(screen)
-        await pilot.press("f")
+        await press(pilot, "f")
         assert {t.kind for t in screen._shown} == {kinds[1]}
-        await pilot.press(*["f"] * (len(kinds) - 1))
+        await press(pilot, *["f"] * (len(kinds) - 1))
         assert lines.count == 60 and "kind:" not in title(screen)
-        await pilot.press("d")
+        await press(pilot, "d")
         assert lines.count == screen.counts[1] == 20
         assert all(t.due_on < TODAY.isoformat() for t in screen._shown) and "overdue only" in title(screen)
-        await pilot.press("f")
+        await press(pilot, "f")
         assert all(t.kind == kinds[0] and t.due_on < TODAY.isoformat() for t in screen._shown)
-        await pilot.press("ctrl+x")
+        await press(pilot, "ctrl+x")
         assert lines.count == 60
 
 
@@ -585,7 +596,7 @@ async def test_enter_opens_the_case(store: Store) -> None:
     app = _App(store)
     async with app.run_test(size=(120, 30)) as pilot:
         screen, lines = tray(app)
-        await pilot.press("j", "enter")
+        await press(pilot, "j", "enter")
         [message] = app.opened
         assert message.case_id == screen._shown[1].case_id
         assert set(message.siblings) == {1, 2, 3, 4, 5}
@@ -598,9 +609,102 @@ async def test_a_task_gone_from_the_store_is_said_in_a_line(store: Store) -> Non
         screen, lines = tray(app)
         gone = shown_ids(screen)[0]
         store._conn.execute("DELETE FROM tasks WHERE id = ?", (gone,))
-        await pilot.press("x")
+        await press(pilot, "x")
         assert any("not in the local store" in n for n in notes(app))
         assert gone not in shown_ids(screen) and store.pending() == []
+
+
+class HeldCommits:
+    """``store.complete_tasks`` held in its thread until ``release``: what the screen does meanwhile."""
+
+    def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch, *, fail: Exception | None = None) -> None:
+        self.gate = threading.Event()
+        self.fail = fail
+        original = store.complete_tasks
+
+        def held(task_ids: Any) -> Any:
+            if not self.gate.wait(10):
+                raise AssertionError("the test never released the commit")
+            if self.fail is not None:
+                raise self.fail
+            return original(task_ids)
+
+        monkeypatch.setattr(store, "complete_tasks", held)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+async def test_completed_tasks_leave_the_screen_before_their_commit_lands(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(store, 20)
+    held = HeldCommits(store, monkeypatch)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        picked = shown_ids(screen)[:3]
+        await pilot.press("space", "space", "space", "x")
+        await pilot.pause()
+        # drawn gone at once; not yet said done, the sync engine not yet woken, nothing in the outbox yet
+        assert not set(picked) & set(shown_ids(screen)) and lines.count == 17
+        assert store.pending() == [] and app.outbox_changes == 0
+        assert not any("Done" in n for n in notes(app))
+        held.release()
+        for _ in range(50):  # the commit's own callback, not flush, says it landed
+            await pilot.pause(0.02)
+            if app.outbox_changes:
+                break
+        assert sorted(i.task_id for i in store.pending()) == sorted(picked)
+        assert app.outbox_changes == 1 and "Done: 3 tasks. u undoes." in notes(app)
+        await press(pilot, "u")  # undo takes back what landed
+        assert store.pending() == [] and set(picked) <= set(shown_ids(screen))
+
+
+async def test_a_key_pressed_while_a_commit_is_in_flight_waits_for_it(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(store, 20)
+    held = HeldCommits(store, monkeypatch)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, _lines = tray(app)
+        first = shown_ids(screen)[0]
+        await pilot.press("x")
+        threading.Timer(0.2, held.release).start()
+        await pilot.press("u")  # undo must find the complete in the store, not race ahead of it
+        assert store.pending() == [] and first in shown_ids(screen)
+        assert any("Undone: 1 task" in n for n in notes(app))
+
+
+async def test_a_commit_that_fails_puts_the_tasks_back_and_says_why(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(store, 20)
+    held = HeldCommits(store, monkeypatch, fail=sqlite3.OperationalError("disk I/O error"))
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, lines = tray(app)
+        before = shown_ids(screen)
+        await pilot.press("space", "space", "x")
+        await pilot.pause()
+        assert lines.count == 18
+        held.release()
+        screen.flush()
+        await pilot.pause()
+        assert shown_ids(screen) == before and store.pending() == [] and app.outbox_changes == 0
+        assert any("Could not complete 2 tasks: disk I/O error" in n for n in notes(app))
+        assert not any("Done" in n for n in notes(app))
+
+
+async def test_closing_the_app_waits_for_a_commit_in_flight(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    fill(store, 20)
+    held = HeldCommits(store, monkeypatch)
+    app = _App(store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, _lines = tray(app)
+        picked = shown_ids(screen)[:2]
+        await pilot.press("space", "space", "x")
+        threading.Timer(0.3, held.release).start()
+    # the screen's unmount waited for the commit: it is in the store the caller is about to close
+    assert sorted(i.task_id for i in store.pending()) == sorted(picked)
 
 
 # --- choosing a colleague ------------------------------------------------------------------------------------------
