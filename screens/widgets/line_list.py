@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from screens.keys import bind
+from screens.widgets.cell_scrollbar import CellScrollBar
 from screens.widgets.plain_box import PlainBoxCache
 
 # (index, width, style_for) → the row's segments, at most ``width`` cells
@@ -95,6 +96,16 @@ class LineList(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._frame: tuple[Style, int, int] | None = None
         self.empty_text = empty_text
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        # Widget.vertical_scrollbar (Textual 8.2, pinned), making a CellScrollBar: drawn a cell at a time
+        if self._vertical_scrollbar is None:
+            bar = self._vertical_scrollbar = CellScrollBar(vertical=True, name="vertical",
+                                                           thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     # --- data -------------------------------------------------------------------
 
