@@ -7,6 +7,7 @@ at once, and fills in when the sync engine brings the rest.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -33,6 +34,9 @@ from screens.widgets.status import StatusLine
 # chronology rows read from the store at a time: a screen and a half at 160×50. Each read parses every row it
 # reads, on the key that needs it (opening a case, a page down into rows not yet read): 64 rows ~0.5 ms, 200 ~1.2
 WINDOW = 64
+# a case read ahead is shown as read for this long; after it, enter reads it again (the header's "seen N days
+# ago" and "as of" are worked out when it is read)
+AHEAD_KEPT_S = 60.0
 KIND_CYCLE: tuple[tuple[str, ...], ...] = (
     (),
     ("visit",),
@@ -110,6 +114,8 @@ class CaseScreen(KeptScreen[None]):
         self._draft_id: int | None = None
         self._draft_timer = QuietTimer(self, self._flush_draft)
         self._pending: tuple[int, Sequence[int] | None] | None = None
+        # the case ``prepare`` read, when (monotonic), and whether it was another case than the one shown last
+        self._ahead: tuple[int, float, bool] | None = None
         self._ready = False  # is_mounted turns true only after on_mount returns
         self.stale_draft = False  # set when the full editor takes over this case's note
 
@@ -148,6 +154,41 @@ class CaseScreen(KeptScreen[None]):
             # installed but not yet composed: show it once it is
             self._pending = (case_id, siblings)
             return
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == case_id and time.monotonic() - ahead[1] < AHEAD_KEPT_S:
+            # read ahead (``prepare``): what is left is what makes it a view. A change since then waits, as for
+            # any hidden screen, and is read as the screen comes up (KeptScreen.on_screen_resume)
+            if siblings is not None:
+                self.case_list = tuple(siblings)
+            if ahead[2]:  # a case other than the one shown last: say if its draft is back, as _load would have
+                self._announce_draft()
+            self._shown_now()
+            return
+        self._load(case_id, siblings)
+        self._shown_now()
+
+    def prepare(self, case_id: int, siblings: Sequence[int] | None = None) -> None:
+        """Read a case into this screen while it is hidden, before the enter that would open it (the cursor of
+        the list it would be opened from rests on it). Not a view: nothing is audited or fetched until ``show``,
+        which then has nothing to read, unless it was read too long ago for the header's "seen N days ago" to be
+        sure."""
+        if not self._ready or self.on_top:
+            return
+        self._ahead = (case_id, time.monotonic(), self._load(case_id, siblings, announce=False))
+
+    def _shown_now(self) -> None:
+        assert self.case_id is not None
+        # revalidate this case and fetch its neighbours in the list, in the background
+        self.post_message(CaseWanted(self.case_id, self._neighbours()))
+        if self.case is not None:
+            self.post_message(CaseViewed(self.case_id))
+
+    def _announce_draft(self) -> None:
+        if self._draft_id is not None:
+            self.notify("Your unsaved note on this case is back in the note box.", title="Draft restored")
+
+    def _load(self, case_id: int, siblings: Sequence[int] | None, *, announce: bool = True) -> bool:
+        """Read the case and its panels from the store; True if it is another case than the one shown."""
         if siblings is not None:
             self.case_list = tuple(siblings)
         # what follows reads it all from the store: changes that came while hidden need no re-read of their own
@@ -160,14 +201,11 @@ class CaseScreen(KeptScreen[None]):
             search.value = ""
             search.remove_class("-open")
             self.case_id = case_id
-            self._load_draft()
+            self._load_draft(announce=announce)
             self._reload(cursor=0)
-        else:
-            self._reload()
-        # revalidate this case and fetch its neighbours in the list, in the background
-        self.post_message(CaseWanted(case_id, self._neighbours()))
-        if self.case is not None:
-            self.post_message(CaseViewed(case_id))
+            return True
+        self._reload()
+        return False
 
     def records_changed(self, case_ids: frozenset[int] | None, *, chronology_only: bool = False) -> None:
         """The sync engine brought new data; redraw in place if it touches this case. ``chronology_only``: only
@@ -454,8 +492,8 @@ class CaseScreen(KeptScreen[None]):
         if box.text != body:  # re-rendering the note box costs a frame's worth: only when it changes
             with box.prevent(TextArea.Changed):
                 box.text = body
-        if draft and announce:
-            self.notify("Your unsaved note on this case is back in the note box.", title="Draft restored")
+        if announce:
+            self._announce_draft()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._draft_timer.restart()

@@ -14,12 +14,15 @@ from client.store import Store
 from screens import format
 from screens.kept import KeptScreen
 from screens.keys import bind
-from screens.messages import OpenCase
+from screens.drafts import QuietTimer
+from screens.messages import CaseAhead, OpenCase
 from screens.widgets.line_list import LineList, cells
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
 
 COLUMNS = ("Name", "Age", "Category", "Flags", "Whereabouts", "Next due", "Seen")
+# the cursor this long on one row (not passing over it with j held down) reads that case ahead (CaseAhead)
+AHEAD_AFTER_S = 0.05
 
 
 class CaseList(LineList):
@@ -51,6 +54,7 @@ class CaseloadScreen(KeptScreen[None]):
         self.username = username
         self._all: list[CaseSummary] = []
         self._shown: list[CaseSummary] = []
+        self._ahead = QuietTimer(self, self._read_ahead, delay=AHEAD_AFTER_S)
 
     def compose(self) -> ComposeResult:
         yield Static(id="caseload-title")
@@ -148,6 +152,16 @@ class CaseloadScreen(KeptScreen[None]):
         self.query_one(CaseList).focus()
 
     def on_line_list_selected(self, event: LineList.Selected) -> None:
+        self._ahead.cancel()
         case = self._shown[event.index]
         self.post_message(OpenCase(case.id, [c.id for c in self._shown]))
+
+    def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
+        self._ahead.restart()
+
+    def _read_ahead(self) -> None:
+        self._ahead.cancel()
+        lines = self.query_one(CaseList)
+        if self.on_top and self._shown and lines.cursor < len(self._shown):
+            self.post_message(CaseAhead(self._shown[lines.cursor].id, [c.id for c in self._shown]))
 

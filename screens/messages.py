@@ -16,6 +16,16 @@ class OpenCase(Message):
         self.siblings = tuple(siblings)
 
 
+class CaseAhead(Message):
+    """A list's cursor has come to rest on this case: the App may read it into the hidden case screen, so that
+    enter has nothing left to read. Not a view: nothing is audited and nothing is fetched."""
+
+    def __init__(self, case_id: int, siblings: Sequence[int] = ()) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.siblings = tuple(siblings)
+
+
 class CaseWanted(Message):
     """The store lacks (some of) this case: ask the sync engine to fetch it, and its neighbours."""
 

@@ -26,7 +26,7 @@ from screens.case import CaseScreen
 from screens.caseload import CaseloadScreen
 from screens.kept import KeptScreen
 from screens.keys import bind
-from screens.messages import CaseViewed, CaseWanted, ExportWanted, OpenCase, OutboxChanged
+from screens.messages import CaseAhead, CaseViewed, CaseWanted, ExportWanted, OpenCase, OutboxChanged
 from screens.note_editor import NoteEditorScreen, NoteSaved, NotesScreen, OpenNoteEditor, OpenNotes
 from screens.search import SearchScreen
 from screens.seen import mark_seen
@@ -290,6 +290,13 @@ class CaseworkApp(App[None]):
         assert isinstance(case_screen, CaseScreen)
         case_screen.show(message.case_id, message.siblings)
         self._go("case")
+
+    def on_case_ahead(self, message: CaseAhead) -> None:
+        case_screen = self.get_screen("case")
+        # only while it is out of the stack: one under the screen on top would come back, on escape, showing
+        # a case nobody opened (and no view of it audited)
+        if isinstance(case_screen, CaseScreen) and case_screen not in self.screen_stack:
+            case_screen.prepare(message.case_id, message.siblings)
 
     def on_case_viewed(self, message: CaseViewed) -> None:
         # in a thread, off the key's path: the sync engine writes big pages in a thread of its own while holding
