@@ -23,7 +23,10 @@ Prints one JSON object. What it builds and measures:
   frame into terminal bytes, so the wrapper does that (``render_segments``),
   and the cost of the write is in the figure; the name on a case opened is also
   checked in the frame text itself. Keys are spaced like typing (gaps of
-  60-120 ms), never measured with ``pilot.pause()``.
+  60-120 ms), never measured with ``pilot.pause()``. Opening a case is ``j``
+  to the next row, a gap, then ``enter``: the app reads the case under a
+  cursor that has rested 50 ms into the hidden case screen (``CaseAhead``),
+  so the gap counts as it would for a person reading the row first.
 
   The same run is repeated with the server behind a proxy that holds every
   request 500 ms (``slow``) and with the server's address refusing connections
