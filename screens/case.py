@@ -34,6 +34,7 @@ from screens.widgets.status import StatusLine
 # chronology rows read from the store at a time: a screen and a half at 160×50. Each read parses every row it
 # reads, on the key that needs it (opening a case, a page down into rows not yet read): 64 rows ~0.5 ms, 200 ~1.2
 WINDOW = 64
+PAGES_KEPT = 20  # pages of a chronology kept read, at most
 # a case read ahead is shown as read for this long; after it, enter reads it again (the header's "seen N days
 # ago" and "as of" are worked out when it is read)
 AHEAD_KEPT_S = 60.0
@@ -63,12 +64,27 @@ class ChronologyWindow:
         page = index // WINDOW
         rows = self._pages.get(page)
         if rows is None:
-            if len(self._pages) > 20:
-                self._pages.clear()
+            if len(self._pages) >= PAGES_KEPT:
+                # the pages far from this one go; those around it (the view, the rows read ahead) stay, and so do
+                # the first and last, where g and G go
+                ends = {0, (self.count - 1) // WINDOW}
+                for far in sorted(self._pages.keys() - ends, key=lambda kept: abs(kept - page))[PAGES_KEPT // 2:]:
+                    del self._pages[far]
             rows = self._pages[page] = self.store.chronology_window(
                 self.case_id, page * WINDOW, WINDOW, kinds=self.kinds, key_only=self.key_only, text=self.text)
         offset = index - page * WINDOW
         return rows[offset] if offset < len(rows) else None
+
+    def warm(self, start: int, stop: int) -> None:
+        """Read now the pages that hold rows ``start`` to ``stop - 1``, and the last page, if not read yet:
+        called after a frame, so that a page down (or G) into them reads nothing on its key."""
+        start, stop = max(start, 0), min(stop, self.count)
+        pages = [*range(start // WINDOW, (stop - 1) // WINDOW + 1 if stop > start else 0)]
+        if self.count:
+            pages.append((self.count - 1) // WINDOW)
+        for page in pages:
+            if page not in self._pages:
+                self[page * WINDOW]
 
 
 class ChronologyList(LineList):
@@ -256,6 +272,7 @@ class CaseScreen(KeptScreen[None]):
         self.query_one("#chronology-title", TextLines).update(title)
         self.query_one(ChronologyList).set_rows(self._window.count, self._render_event, cursor=cursor)
         self._show_detail(self.query_one(ChronologyList).cursor)
+        self.call_after_refresh(self._read_rows_ahead)
 
     # --- header and panels ----------------------------------------------------------------
 
@@ -402,6 +419,14 @@ class CaseScreen(KeptScreen[None]):
     def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
         if isinstance(event.line_list, ChronologyList):
             self._show_detail(event.index)
+            self.call_after_refresh(self._read_rows_ahead)
+
+    def _read_rows_ahead(self) -> None:
+        """The screens of chronology rows above and below the view, read once this frame is out."""
+        chronology = self.query_one(ChronologyList)
+        if self._window is not None:
+            top, height = chronology.scroll_offset.y, chronology.scrollable_content_region.height
+            self._window.warm(top - height, top + 2 * height)
 
     # --- moving between cases ------------------------------------------------------------
 

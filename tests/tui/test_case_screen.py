@@ -140,6 +140,45 @@ async def test_page_down_in_a_5000_event_chronology(worker_store, offline_api) -
         assert chronology.cursor == 0
 
 
+async def test_paging_down_reads_no_rows_on_the_key(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """The screens of rows above and below the view are read once each frame is out: a page down (here through
+    a 5,000-event chronology, to the end and back to the top now and then) draws rows already read, and the right
+    ones."""
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen, case_id = await _open_big_case(pilot, worker_store)
+        chronology = screen.query_one(ChronologyList)
+        await pilot.press("c")
+        await pilot.pause()
+        on_key: list[int] = []
+        ahead: list[int] = []
+        reading_ahead = False
+        original_read, original_ahead = worker_store.chronology_window, screen._read_rows_ahead
+
+        def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+            (ahead if reading_ahead else on_key).append(args[1])
+            return original_read(*args, **kwargs)
+
+        def read_ahead() -> None:
+            nonlocal reading_ahead
+            reading_ahead = True
+            try:
+                original_ahead()
+            finally:
+                reading_ahead = False
+
+        worker_store.chronology_window = counted
+        screen._read_rows_ahead = read_ahead  # type: ignore[method-assign]
+        for n in range(1, 91):
+            await pilot.press("g" if n % 40 == 0 else "G" if n == 60 else "pagedown")
+            await pilot.pause()
+            top = chronology.scroll_offset.y
+            shown = original_read(case_id, top, 3)
+            assert all(e.summary[:20] in row_text(chronology, top + k) for k, e in enumerate(shown)), n
+        assert not on_key, f"rows read on the keys' path, from rows {on_key}"
+        assert len(ahead) >= 25  # ~38 rows a page, 64 rows a read: about one read every page and a half
+
+
 async def test_next_case_swaps_rows_without_a_layout(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
     """`]` through the caseload, small chronologies and a 5,000-event one: new rows redraw the lists and their
     scrollbars, never a layout of the whole screen, and what is on screen is what a full redraw gives."""
