@@ -639,6 +639,8 @@ class TasksScreen(KeptScreen[None]):
             return
         ids = self._committing[1]
         self._committing = None
+        if not self.is_mounted:  # the App is closing: the commit landed before the store was closed (on_unmount)
+            return
         error = committing.exception()
         if error is None:
             self._announce()

@@ -510,7 +510,6 @@ class CaseworkApp(App[None]):
     async def on_unmount(self) -> None:
         """Stop sync and close the HTTP client on this event loop, which owns their connections: closing
         them after ``run()`` returns (on a new loop) raised "Event loop is closed" and exited 1."""
-        self._flush_screens()
         if self.sync is not None:
             await self.sync.stop()
         await self.api.aclose()
