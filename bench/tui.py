@@ -55,8 +55,8 @@ Prints one JSON object. What it builds and measures:
   the worst; ``_p50_ms`` the median) and its ``u``. A complete's durable commit
   runs in a thread beside the frame that shows the tasks gone;
   ``bulk_commit_landed_100_ms`` is from the same ``x`` to the later frame whose
-  line says "Done: 100 tasks", written once the commit has landed. The sync engine runs and is
-  woken after each change's frame, but against an address that refuses
+  line says "Done: 100 tasks", written once the commit has landed. The sync
+  engine runs and is woken after each change's frame, but against an address that refuses
   connections: the synthetic tasks are not on the server, and sending a change
   to a task the server does not know would purge its case from the store. So
   the figures include the sync's wake-up, not HTTP. ``--only tasks`` takes these
@@ -316,29 +316,33 @@ class Recorder:
         if predicate is None:
             self.app.post_message(event)
             return 0.0, True
-        future: asyncio.Future[tuple[float, float, str]] = asyncio.get_running_loop().create_future()
-        self.waiter = (predicate, future)
+        future = self._watch(predicate)
         cpu = time.thread_time()
         started = self.started = time.perf_counter()
         self.app.post_message(event)
-        try:
-            at, cpu_at, text = await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
-            raise SystemExit(f"bench/tui: no frame showed the result of {key!r} within {timeout} s") from None
+        at, cpu_at, text = await self._frame(future, timeout, f"the result of {key!r}")
         seen = expect_text is None or expect_text in ANSI.sub("", text)
         self.cpu_ms.append((cpu_at - cpu) * 1000)
         return (at - started) * 1000, seen
 
-
     async def later_frame(self, predicate: Callable[[], bool], timeout: float = 10.0) -> float:
         """ms from the last key ``press`` posted to the first frame written once ``predicate`` holds."""
+        at, _cpu, _text = await self._frame(self._watch(predicate), timeout, "the later frame")
+        return (at - self.started) * 1000
+
+    def _watch(self, predicate: Callable[[], bool]) -> asyncio.Future[tuple[float, float, str]]:
+        """A future resolved, by ``display``, with the first frame written once ``predicate`` holds."""
         future: asyncio.Future[tuple[float, float, str]] = asyncio.get_running_loop().create_future()
         self.waiter = (predicate, future)
+        return future
+
+    @staticmethod
+    async def _frame(future: asyncio.Future[tuple[float, float, str]], timeout: float,
+                     what: str) -> tuple[float, float, str]:
         try:
-            at, _cpu, _text = await asyncio.wait_for(future, timeout)
+            return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
-            raise SystemExit(f"bench/tui: no frame within {timeout} s") from None
-        return (at - self.started) * 1000
+            raise SystemExit(f"bench/tui: no frame showed {what} within {timeout} s") from None
 
 
 async def settle(app: Any, gap: float) -> None:
