@@ -40,7 +40,9 @@ class StatusLine(Static):
     def show(self, state: SyncState) -> None:
         if state != self.state:
             self.state = state
-            self.update(self.describe(state, self._palette()))
+            # one line whatever it says: a layout here would arrange the whole screen again, and sync events
+            # arrive while keys are pressed (every few hundred ms through a first sync on a slow network)
+            self.update(self.describe(state, self._palette()), layout=False)
 
     def on_mount(self) -> None:
         # a screen shown for the first time mounts its line late: start from the App's current state,

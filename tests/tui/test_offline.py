@@ -7,7 +7,7 @@ from client.sync import SyncEngine
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
 from screens.search import ResultList, SearchScreen
-from tests.tui.helpers import fast_settings, make_app, status_text, text_of, wait_until
+from tests.tui.helpers import fast_settings, make_app, status_text, text_of, wait_until, watch_layouts
 from screens.widgets.text_lines import TextLines
 
 
@@ -63,3 +63,17 @@ async def test_navigation_and_a_note_while_the_server_is_down(worker_store, down
         # still down, still offline; the note is still there to send
         assert not sync.online
         assert len(worker_store.pending()) == 1
+
+
+async def test_a_sync_event_redraws_the_status_line_without_laying_out_the_screen(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """Sync events come every few hundred ms through a first sync on a slow network, while keys are pressed: the
+    line is one row whatever it says, so a new state repaints it and does not arrange the whole screen again."""
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        layouts = watch_layouts(app.screen)
+        app._set_state(phase="caseload", done=3, total=22)
+        app._update_counts()
+        await wait_until(pilot, lambda: "syncing caseload" in status_text(pilot), what="the new status")
+        await pilot.pause()
+        assert True not in layouts, "a status change laid the whole screen out"
