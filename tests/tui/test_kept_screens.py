@@ -10,7 +10,8 @@ from textual.color import Color
 from client.sync import Changed
 from screens.case import CaseScreen
 from screens.caseload import CaseList, CaseloadScreen
-from tests.tui.helpers import make_app, open_case_under_cursor, terminal_output, wait_until, watch_frames
+from tests.tui.helpers import (make_app, open_case_under_cursor, terminal_output, wait_until, watch_frames,
+                               watch_layouts)
 from screens.widgets.text_lines import TextLines
 from tui.app import BUILT_AHEAD
 
@@ -28,6 +29,36 @@ async def test_main_screens_are_built_before_their_first_visit(worker_store, off
         assert app.screen is case_screen
         assert isinstance(case_screen, CaseScreen) and case_screen.case_id == worker_store.caseload("worker")[
             first.cursor].id
+
+
+async def test_built_screens_are_laid_out_while_hidden_and_nothing_of_them_is_drawn(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """The first visit to a screen costs what later ones do: its layout (and its widgets' answers to their first
+    Resize) comes in an idle moment after start-up, not under the key that first shows it."""
+    from screens.case import ChronologyList
+
+    app = make_app(worker_store, offline_api, "worker")
+    drawn: list[str | None] = []  # the screen each frame written to the terminal came from
+    display = app._display
+
+    def written(screen, update):  # type: ignore[no-untyped-def]
+        display(screen, update)
+        if update is not None:
+            drawn.append(screen.name)
+
+    app._display = written  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        case_screen = app.get_screen("case")
+        await wait_until(pilot, lambda: case_screen.is_mounted, what="the case screen built ahead")
+        chronology = case_screen.query_one(ChronologyList)
+        await wait_until(pilot, lambda: chronology.size.height > 0, what="the hidden case screen's layout")
+        assert case_screen not in app.screen_stack and app.screen.name == "caseload"
+        assert case_screen.size == app.size
+        assert drawn and set(drawn) == {"caseload"}, "only the screen on top reaches the terminal"
+        layouts = watch_layouts(case_screen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is case_screen and drawn[-1] == "case"
+        assert layouts.count(True) <= 1, "the first visit laid the screen out more than once"
 
 
 async def test_start_up_objects_are_frozen_while_the_app_runs(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
