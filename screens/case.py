@@ -30,6 +30,7 @@ from screens.widgets.line_list import LineList, cells
 from screens.widgets.text_lines import TextLines
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
+from screens.widgets.typing_input import TypingInput
 
 # chronology rows read from the store at a time: a screen and a half at 160×50. Each read parses every row it
 # reads, on the key that needs it (opening a case, a page down into rows not yet read): 64 rows ~0.5 ms, 200 ~1.2
@@ -154,7 +155,7 @@ class CaseScreen(KeptScreen[None]):
                 yield TaskList(empty_text="No open tasks.", id="case-tasks")
             with Vertical(id="case-chronology"):
                 yield TextLines(id="chronology-title", classes="panel-title")
-                yield Input(placeholder="search the chronology…", id="chronology-search")
+                yield TypingInput(placeholder="search the chronology…", id="chronology-search")
                 yield ChronologyList(empty_text="No chronology events in the local store.", id="chronology")
                 yield TextLines(id="chronology-detail", wrap=True)
         yield Static("n: quick note · ctrl+s: save · the draft is kept as you type", id="note-hint")

@@ -19,6 +19,7 @@ from screens.messages import CaseAhead, OpenCase
 from screens.widgets.line_list import LineList, cells
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
+from screens.widgets.typing_input import TypingInput
 
 COLUMNS = ("Name", "Age", "Category", "Flags", "Whereabouts", "Next due", "Seen")
 # the cursor this long on one row (not passing over it with j held down) reads that case ahead (CaseAhead)
@@ -58,7 +59,7 @@ class CaseloadScreen(KeptScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="caseload-title")
-        yield Input(placeholder="filter: name, flag, category, placement…", id="caseload-filter")
+        yield TypingInput(placeholder="filter: name, flag, category, placement…", id="caseload-filter")
         yield Static(id="caseload-columns")
         yield CaseList(empty_text="No open cases allocated to you in the local store yet.", id="caseload-list")
         yield StatusLine()
@@ -89,7 +90,8 @@ class CaseloadScreen(KeptScreen[None]):
             summary += f" · {missing} missing"
         if words:
             summary += f" · showing {len(self._shown)}"
-        self.query_one("#caseload-title", Static).update(summary)
+        # one line, always (caseload.tcss): new text needs no layout of the screen, which cost each filter key ~3 ms
+        self.query_one("#caseload-title", Static).update(summary, layout=False)
 
     def on_resize(self) -> None:
         self._draw_columns()

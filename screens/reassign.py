@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from client.models import User
 from screens.keys import bind
 from screens.widgets.line_list import LineList, cells
+from screens.widgets.typing_input import TypingInput
 
 _WORD_START = " ._-@"
 
@@ -101,7 +102,7 @@ class ReassignScreen(ModalScreen[str | None]):
         with Vertical(id="reassign-box"):
             what = "this task" if self._count == 1 else f"{self._count} tasks"
             yield Static(f"Reassign {what} to…", id="reassign-title")
-            yield Input(placeholder="name, username or team", id="reassign-query")
+            yield TypingInput(placeholder="name, username or team", id="reassign-query")
             yield PeopleList(empty_text="Nobody matches.", id="reassign-people")
             yield Static("enter: reassign · ↑↓: choose · escape: cancel", id="reassign-hint")
 

@@ -18,6 +18,7 @@ from screens.messages import OpenCase
 from screens.widgets.line_list import LineList, cells
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
+from screens.widgets.typing_input import TypingInput
 
 LIMIT = 100
 HINT = ("Type a name (misspellings and aliases too), a date of birth or part of one, "
@@ -38,7 +39,7 @@ class SearchScreen(KeptScreen[None]):
         self._results: list[DirectoryEntry] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Who is the child? name, DOB, address, postcode or ID", id="search-query")
+        yield TypingInput(placeholder="Who is the child? name, DOB, address, postcode or ID", id="search-query")
         yield Static(HINT, id="search-info")
         yield ResultList(empty_text="No matches in the directory on this device.", id="search-results")
         yield StatusLine()

@@ -41,6 +41,7 @@ from screens.kept import KeptScreen
 from screens.widgets.line_list import LineList, cells
 from screens.widgets.keybar import KeyBar
 from screens.widgets.status import StatusLine
+from screens.widgets.typing_input import TypingInput
 
 SORTS: tuple[str, ...] = ("due", "priority", "case")  # the store's TASK_SORTS
 SORT_LABELS = {"due": "due date", "priority": "priority", "case": "case"}
@@ -292,7 +293,7 @@ class TasksScreen(KeptScreen[None]):
         # the snooze prompt is drawn on the title's line while it is open (see TrayHeading)
         with Horizontal(id="tasks-top"):
             yield TrayHeading(id="tasks-title")
-        yield Input(placeholder="filter: title, kind, child's name…", id="tasks-filter")
+        yield TypingInput(placeholder="filter: title, kind, child's name…", id="tasks-filter")
         yield Static(id="tasks-columns")
         yield TaskTray(empty_text="No open tasks for you in the local store.", id="tasks-list")
         yield Static(id="tasks-said")
