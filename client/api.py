@@ -17,6 +17,11 @@ server that honours it. Every answer comes back as the typed records of
   cannot create the note twice.
 - ``transport=`` is passed to httpx, so tests run this against the real server
   in process (``httpx.ASGITransport``) and through fault-injecting wrappers.
+- ``hold_answers(gate)``: each answer waits for ``await gate()`` before it is
+  read and handed on. The TUI passes "until the frame of the key being handled
+  is out": an answer that arrives mid-key (on a slow network, hundreds of ms
+  after it was asked for) is decoded, stored and shown after that frame, not
+  inside it.
 - Nothing of httpx is loaded until the first request: the app draws the caseload
   from the store before it needs the network, and httpx with its connection pool
   and a TLS context cost ~80 ms of a cold start (``tests/test_imports.py``).
@@ -142,6 +147,7 @@ class CaseAPI:
         self._timeouts = timeouts
         self._client: httpx.AsyncClient | None = None
         self._closed = False
+        self._answer_gate: Callable[[], Awaitable[None]] | None = None
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -174,6 +180,12 @@ class CaseAPI:
     def signed_in(self) -> bool:
         return self._tokens is not None
 
+    def hold_answers(self, gate: Callable[[], Awaitable[None]] | None) -> None:
+        """From now on each answer (or failure to connect), once it has come, waits for ``await gate()`` before
+        it is handed on to be decoded and used (``None``: not at all). The gate must not wait long: the request
+        waits with it."""
+        self._answer_gate = gate
+
     # --- the HTTP core ---------------------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -205,9 +217,16 @@ class CaseAPI:
         import httpx  # already loaded by the client: only the name is needed here
 
         try:
-            return await client.request(method, path, **kwargs)
+            response = await client.request(method, path, **kwargs)
         except httpx.TransportError as error:
+            await self._through_gate()  # a refused connection is an answer too: the UI shows it
             raise Offline(operation, cause=f"{type(error).__name__}: {error}") from error
+        await self._through_gate()
+        return response
+
+    async def _through_gate(self) -> None:
+        if self._answer_gate is not None:
+            await self._answer_gate()
 
     async def _renew(self, stale_access: str | None) -> None:
         """Single-flight refresh: whoever gets the lock first refreshes; the rest see the new token."""

@@ -36,6 +36,30 @@ async def test_health_needs_no_sign_in(make_api) -> None:  # type: ignore[no-unt
     assert health.status == "ok" and health.database == "sqlite" and health.version
 
 
+async def test_held_answers_wait_for_the_gate(make_api) -> None:  # type: ignore[no-untyped-def]
+    """``hold_answers``: an answer that has come waits for the gate before it is decoded and handed on."""
+    api = await make_api(None)
+    gate = asyncio.Event()
+    waited: list[str] = []
+
+    async def until_open() -> None:
+        waited.append("answer")
+        await gate.wait()
+
+    api.hold_answers(until_open)
+    asking = asyncio.create_task(api.health())
+    for _ in range(200):
+        if waited:
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.05)
+    assert waited == ["answer"] and not asking.done(), "the answer went on past a closed gate"
+    gate.set()
+    assert (await asking).status == "ok"
+    api.hold_answers(None)  # no gate: answers go straight on
+    assert (await api.health()).status == "ok" and waited == ["answer"]
+
+
 async def test_sign_in_me_and_conditional_me(make_api) -> None:  # type: ignore[no-untyped-def]
     api = await make_api("pat")
     reply = await api.me()

@@ -1,4 +1,5 @@
-"""Nothing a key press does waits for the store's writer: the sync engine may be holding it for a big page."""
+"""Nothing a key press does waits for the store's writer (the sync engine may be holding it for a big page), and no
+answer from the server is worked on inside a key press."""
 
 from __future__ import annotations
 
@@ -38,3 +39,42 @@ async def test_a_case_opens_while_a_sync_write_holds_the_store(worker_store, off
         # the view is recorded (for the server's audit trail) once the writer is free
         await wait_until(pilot, lambda: [v for v in worker_store.pending_views() if v.case_id == case_id],
                          what="the view to be recorded")
+
+
+async def test_a_server_answer_waits_for_the_frame_of_the_key_in_hand(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    """On a slow network answers come at any moment: one that comes while a key is being handled is decoded and
+    used after that key's frame has gone out (``CaseAPI.hold_answers``), not inside it."""
+    import asyncio
+
+    from textual import events
+
+    from tests.tui.helpers import watch_frames
+
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert offline_api._answer_gate is not None  # noqa: SLF001 - the App holds the API's answers
+        frames: list[str] = []
+        watch_frames(app, frames.append)
+        handed_on: list[tuple[int, int]] = []  # (frames written when the key was handled, when the answer went on)
+        answers: list[asyncio.Task[None]] = []
+        handle = app.on_event
+
+        async def answer(frames_then: int) -> None:
+            await offline_api._through_gate()  # noqa: SLF001 - what each answer awaits
+            handed_on.append((frames_then, len(frames)))
+
+        async def spy(event: events.Event) -> None:
+            await handle(event)
+            if isinstance(event, events.Key):  # handled, its frame not yet written: an answer comes now
+                answers.append(asyncio.create_task(answer(len(frames))))
+
+        app.on_event = spy  # type: ignore[method-assign]
+        await pilot.press("j")
+        await pilot.pause()
+        await asyncio.gather(*answers)
+        assert handed_on  # (the App sees a key twice: on its way to the focused widget, and bubbling back)
+        assert all(after > then for then, after in handed_on), "an answer went on before the key's frame"
+        # with no key in hand, an answer goes straight on
+        await asyncio.wait_for(offline_api._through_gate(), 0.05)  # noqa: SLF001
+    assert offline_api._answer_gate is None  # noqa: SLF001 - let go when the App closes
