@@ -31,11 +31,14 @@ Prints one JSON object. What it builds and measures:
   The same run is repeated with the server behind a proxy that holds every
   request 500 ms (``slow``) and with the server's address refusing connections
   (``down``); the ratios are p95 slow / p95 normal and p95 down / p95 normal,
-  taken as the worst over the five key kinds. The three take turns, one round
-  each (a process of its own, its own app, the store aged again), ``--rounds``
-  times, and each one's samples are pooled: run one after the other in one
-  process, a few minutes' drift in the machine's speed and the apps left behind
-  by earlier runs gave ratios from under 1 to 1.7 on the same code.
+  taken as the worst over the five key kinds. Each kind of key is measured in a
+  process of its own (its own app, the store aged again, so a sync revalidates
+  while that kind is pressed), ~10 s each, and the three take turns kind by
+  kind, in an order that rotates, ``--rounds`` times; each one's samples are
+  pooled. Run one after the other in one process, a few minutes' drift in the
+  machine's speed and the apps left behind by earlier runs gave ratios from
+  under 1 to 1.7 on the same code; a process per round of all five kinds (a
+  minute each) still left one slow minute in one state's p95.
 
 * **Cold start.** The real ``casework`` console script in a pseudo-terminal
   (160×50, TERM=xterm-256color) with config.toml and a token file in temporary
@@ -353,8 +356,11 @@ async def settle(app: Any, gap: float) -> None:
     await wait_for_idle(0)
 
 
+KINDS = ("open_case", "next_case", "page_down", "search_key", "filter_key")
+
+
 async def measure_keys(url: str, token_url: str, path: Path, username: str, rounds: int,
-                       rng: random.Random) -> dict[str, Any]:
+                       rng: random.Random, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
     from client.api import CaseAPI
     from client.credentials import FileTokenStore, MemoryTokenStore
     from client.store import Store
@@ -372,8 +378,7 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
     sync = SyncEngine(api, store, username=username)
     app = CaseworkApp(store=store, api=api, username=username, keymap=keymap.load(None), sync=sync,
                       start_screen="caseload")
-    samples: dict[str, list[float]] = {k: [] for k in ("open_case", "next_case", "page_down", "search_key",
-                                                       "filter_key")}
+    samples: dict[str, list[float]] = {k: [] for k in KINDS}
     cpu: dict[str, list[float]] = {k: [] for k in samples}
     checked = {"frames_checked": 0, "frames_with_text": 0}
 
@@ -403,115 +408,121 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                 person = cached.value.person
                 return f"{person.given_name} {person.family_name.upper()}"
 
-            # open case from the caseload: enter, escape back, j to the next row
-            for _ in range(rounds):
-                await rec.press("g")
-                await settle(app, gap())
-                for index in range(len(caseload._shown)):
-                    target = caseload._shown[index].id
-                    expected = header_name(target)
-                    ms, seen = await rec.press(
-                        "enter", lambda: app.screen is case_screen and case_screen.case_id == target,
-                        expect_text=expected)
-                    samples["open_case"].append(ms)
-                    cpu["open_case"].append(rec.cpu_ms[-1])
-                    note(seen, expected)
+            if "open_case" in kinds:
+                # open case from the caseload: enter, escape back, j to the next row
+                for _ in range(rounds):
+                    await rec.press("g")
                     await settle(app, gap())
+                    for index in range(len(caseload._shown)):
+                        target = caseload._shown[index].id
+                        expected = header_name(target)
+                        ms, seen = await rec.press(
+                            "enter", lambda: app.screen is case_screen and case_screen.case_id == target,
+                            expect_text=expected)
+                        samples["open_case"].append(ms)
+                        cpu["open_case"].append(rec.cpu_ms[-1])
+                        note(seen, expected)
+                        await settle(app, gap())
+                        await rec.press("escape")
+                        await settle(app, gap())
+                        await rec.press("j")
+                        await settle(app, gap())
+
+            if "next_case" in kinds:
+                # next case: `]` along the caseload
+                for _ in range(rounds):
+                    await rec.press("g")
+                    await settle(app, gap())
+                    first = caseload._shown[0].id
+                    await rec.press("enter", lambda: app.screen is case_screen and case_screen.case_id == first)
+                    await settle(app, gap())
+                    for target in [c.id for c in caseload._shown[1:]]:
+                        expected = header_name(target)
+                        ms, seen = await rec.press("]", lambda: case_screen.case_id == target, expect_text=expected)
+                        samples["next_case"].append(ms)
+                        cpu["next_case"].append(rec.cpu_ms[-1])
+                        note(seen, expected)
+                        await settle(app, gap())
                     await rec.press("escape")
                     await settle(app, gap())
-                    await rec.press("j")
-                    await settle(app, gap())
 
-            # next case: `]` along the caseload
-            for _ in range(rounds):
+            if "page_down" in kinds:
+                # chronology page down on the biggest case
+                sizes = {c.id: store.chronology_count(c.id) for c in caseload._shown}
+                big = max(sizes, key=sizes.__getitem__)
+                at = [c.id for c in caseload._shown].index(big)
                 await rec.press("g")
+                for _ in range(at):
+                    await rec.press("j")
                 await settle(app, gap())
-                first = caseload._shown[0].id
-                await rec.press("enter", lambda: app.screen is case_screen and case_screen.case_id == first)
+                await rec.press("enter", lambda: app.screen is case_screen and case_screen.case_id == big)
                 await settle(app, gap())
-                for target in [c.id for c in caseload._shown[1:]]:
-                    expected = header_name(target)
-                    ms, seen = await rec.press("]", lambda: case_screen.case_id == target, expect_text=expected)
-                    samples["next_case"].append(ms)
-                    cpu["next_case"].append(rec.cpu_ms[-1])
-                    note(seen, expected)
+                chronology = case_screen.query_one(ChronologyList)
+                await rec.press("c")
+                await settle(app, gap())
+                pages = rounds * 40
+                for _ in range(pages):
+                    if chronology.cursor >= chronology.count - chronology.scrollable_content_region.height:
+                        await rec.press("g")
+                        await settle(app, gap())
+                    step = max(1, chronology.scrollable_content_region.height - 1)
+                    want = min(chronology.cursor + step, chronology.count - 1)
+                    ms, _ = await rec.press("pagedown", lambda: chronology.cursor == want
+                                            and chronology.scroll_offset.y <= want
+                                            < chronology.scroll_offset.y + chronology.scrollable_content_region.height)
+                    samples["page_down"].append(ms)
+                    cpu["page_down"].append(rec.cpu_ms[-1])
                     await settle(app, gap())
                 await rec.press("escape")
                 await settle(app, gap())
 
-            # chronology page down on the biggest case
-            sizes = {c.id: store.chronology_count(c.id) for c in caseload._shown}
-            big = max(sizes, key=sizes.__getitem__)
-            at = [c.id for c in caseload._shown].index(big)
-            await rec.press("g")
-            for _ in range(at):
-                await rec.press("j")
-            await settle(app, gap())
-            await rec.press("enter", lambda: app.screen is case_screen and case_screen.case_id == big)
-            await settle(app, gap())
-            chronology = case_screen.query_one(ChronologyList)
-            await rec.press("c")
-            await settle(app, gap())
-            pages = rounds * 40
-            for _ in range(pages):
-                if chronology.cursor >= chronology.count - chronology.scrollable_content_region.height:
-                    await rec.press("g")
-                    await settle(app, gap())
-                step = max(1, chronology.scrollable_content_region.height - 1)
-                want = min(chronology.cursor + step, chronology.count - 1)
-                ms, _ = await rec.press("pagedown", lambda: chronology.cursor == want
-                                        and chronology.scroll_offset.y <= want
-                                        < chronology.scroll_offset.y + chronology.scrollable_content_region.height)
-                samples["page_down"].append(ms)
-                cpu["page_down"].append(rec.cpu_ms[-1])
-                await settle(app, gap())
-            await rec.press("escape")
-            await settle(app, gap())
-
-            # duty search keystrokes over the 100,000-entry directory
-            app.action_show_search()
-            await settle(app, 0.2)
-            box = search.query_one("#search-query", Input)
-            for _ in range(rounds):
-                for query in SEARCHES:
-                    box.value = ""
-                    await settle(app, gap())
-                    typed = ""
-                    for letter in query:
-                        typed += letter
-                        before = search._results
-                        want_text = typed
-                        ms, _ = await rec.press(
-                            letter if letter != " " else "space",
-                            lambda: box.value == want_text and (search._results is not before
-                                                                 or not want_text.strip()))
-                        samples["search_key"].append(ms)
-                        cpu["search_key"].append(rec.cpu_ms[-1])
+            if "search_key" in kinds:
+                # duty search keystrokes over the 100,000-entry directory
+                app.action_show_search()
+                await settle(app, 0.2)
+                box = search.query_one("#search-query", Input)
+                for _ in range(rounds):
+                    for query in SEARCHES:
+                        box.value = ""
                         await settle(app, gap())
+                        typed = ""
+                        for letter in query:
+                            typed += letter
+                            before = search._results
+                            want_text = typed
+                            ms, _ = await rec.press(
+                                letter if letter != " " else "space",
+                                lambda: box.value == want_text and (search._results is not before
+                                                                     or not want_text.strip()))
+                            samples["search_key"].append(ms)
+                            cpu["search_key"].append(rec.cpu_ms[-1])
+                            await settle(app, gap())
 
-            # caseload filter: `/` then letters
-            app.action_show_caseload()
-            await settle(app, 0.2)
-            filter_box = caseload.query_one("#caseload-filter", Input)
-            for _ in range(rounds):
-                for word in FILTERS:
-                    await rec.press("ctrl+x")
-                    await settle(app, gap())
-                    await rec.press("/")
-                    await settle(app, gap())
-                    typed = ""
-                    for letter in word:
-                        typed += letter
-                        before = caseload._shown
-                        want_text = typed
-                        ms, _ = await rec.press(letter, lambda: filter_box.value == want_text
-                                                and caseload._shown is not before)
-                        samples["filter_key"].append(ms)
-                        cpu["filter_key"].append(rec.cpu_ms[-1])
+            if "filter_key" in kinds:
+                # caseload filter: `/` then letters
+                app.action_show_caseload()
+                await settle(app, 0.2)
+                filter_box = caseload.query_one("#caseload-filter", Input)
+                for _ in range(rounds):
+                    for word in FILTERS:
+                        await rec.press("ctrl+x")
                         await settle(app, gap())
-                    await rec.press("enter")
-                    await settle(app, gap())
-                    _ = case_list.cursor
+                        await rec.press("/")
+                        await settle(app, gap())
+                        typed = ""
+                        for letter in word:
+                            typed += letter
+                            before = caseload._shown
+                            want_text = typed
+                            ms, _ = await rec.press(letter, lambda: filter_box.value == want_text
+                                                    and caseload._shown is not before)
+                            samples["filter_key"].append(ms)
+                            cpu["filter_key"].append(rec.cpu_ms[-1])
+                            await settle(app, gap())
+                        await rec.press("enter")
+                        await settle(app, gap())
+                        _ = case_list.cursor
+
             frames = rec.frames
             await app.action_quit()
     finally:
@@ -521,11 +532,13 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
             "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-def key_round(url: str, token_url: str, path: Path, seed: int, env: dict[str, str]) -> dict[str, Any]:
-    """One ``measure_keys`` round in a process of its own, as a person's app has one: rounds run one after
-    the other in one process left each app's caches and garbage to the next (~22,000 more objects a run)."""
+def key_round(url: str, token_url: str, path: Path, seed: int, env: dict[str, str], kind: str) -> dict[str, Any]:
+    """One ``measure_keys`` round of one kind of key in a process of its own, as a person's app has one: rounds
+    run one after the other in one process left each app's caches and garbage to the next (~22,000 more objects
+    a run)."""
     done = subprocess.run([sys.executable, __file__, "keys", "--url", url, "--token-url", token_url,
-                           "--store", str(path), "--seed", str(seed)], env=env, stdout=subprocess.PIPE, check=True)
+                           "--store", str(path), "--seed", str(seed), "--kind", kind], env=env,
+                          stdout=subprocess.PIPE, check=True)
     return json.loads(done.stdout)
 
 
@@ -847,13 +860,14 @@ def main() -> None:
     keys.add_argument("--token-url", required=True)
     keys.add_argument("--store", type=Path, required=True)
     keys.add_argument("--seed", type=int, required=True)
+    keys.add_argument("--kind", choices=KINDS, action="append", help="only these kinds of key (default: all)")
     args = parser.parse_args()
     if args.command == "proxy":
         asyncio.run(_proxy(args.listen, args.target, args.delay))
         return
     if args.command == "keys":
         print(json.dumps(asyncio.run(measure_keys(args.url, args.token_url, args.store, "worker", 1,
-                                                  random.Random(args.seed)))))
+                                                  random.Random(args.seed), tuple(args.kind or KINDS)))))
         return
 
     import textual
@@ -906,24 +920,28 @@ def main() -> None:
                                           "--target", str(port), "--delay", "0.5"], env=env))
         wait_for_http(f"http://127.0.0.1:{slow_port}")
 
-        # the three server states take turns, a round each, so a machine that drifts slower or faster over
-        # the minutes this takes moves them alike and the ratios compare like with like
+        # the three server states take turns kind by kind (each a process of ~10 s), in an order that rotates,
+        # so a machine that drifts slower or faster over the minutes this takes moves them alike and the ratios
+        # compare like with like
         targets = {"normal": url, "slow": f"http://127.0.0.1:{slow_port}", "down": dead}
+        labels = list(targets)
         rounds: dict[str, list[dict[str, Any]]] = {label: [] for label in targets}
+        turn = 0
         for n in range(args.rounds):
-            for label, target in targets.items():
-                age_store(path)
-                log(f"key latency, server {label}, round {n + 1} of {args.rounds}")
-                rounds[label].append(key_round(target, url, path, 7 + n, env))
+            log(f"key latency, round {n + 1} of {args.rounds}: each kind of key with the server normal, slow, down")
+            for kind in KINDS:
+                for label in labels[turn % 3:] + labels[:turn % 3]:
+                    age_store(path)
+                    rounds[label].append(key_round(targets[label], url, path, 7 + n, env, kind))
+                turn += 1
         runs = {label: summarize_keys(rounds[label]) for label in targets}
         normal = runs["normal"]
-        for kind in ("open_case", "next_case", "page_down", "search_key", "filter_key"):
+        for kind in KINDS:
             result[f"{kind}_p50_ms"] = normal[f"{kind}_p50_ms"]
             result[f"{kind}_p95_ms"] = normal[f"{kind}_p95_ms"]
 
         def ratio(label: str) -> float:
-            return round(max(runs[label][f"{k}_p95_ms"] / normal[f"{k}_p95_ms"]
-                             for k in ("open_case", "next_case", "page_down", "search_key", "filter_key")), 3)
+            return round(max(runs[label][f"{k}_p95_ms"] / normal[f"{k}_p95_ms"] for k in KINDS), 3)
 
         result["slow_server_ratio"] = ratio("slow")
         result["server_down_ratio"] = ratio("down")
