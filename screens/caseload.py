@@ -161,6 +161,10 @@ class CaseloadScreen(KeptScreen[None]):
     def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
         self._ahead.restart()
 
+    def read_ahead_soon(self) -> None:
+        """Read the case under the cursor ahead if the cursor stays put (``CaseAhead``), as after a move."""
+        self._ahead.restart()
+
     def _read_ahead(self) -> None:
         self._ahead.cancel()
         lines = self.query_one(CaseList)

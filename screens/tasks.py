@@ -301,6 +301,8 @@ class TasksScreen(KeptScreen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if not self.app.is_running:
+            return  # built ahead just as the app began to close: its children are being closed, not mounted
         self._lines.row_identity = self._row_identity
         self.reload()
         self._lines.focus()

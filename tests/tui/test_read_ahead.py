@@ -135,3 +135,58 @@ async def test_a_case_screen_left_under_the_caseload_is_not_read_ahead(  # type:
         await pilot.pause()
         assert app.screen is case_screen and _header_name(case_screen).startswith(
             worker_store.case(first).value.person.given_name)
+
+
+async def test_the_case_under_the_cursor_the_app_opened_on_is_read_ahead(  # type: ignore[no-untyped-def]
+        worker_store, offline_api) -> None:
+    """No key yet: the first case is read ahead once the case screen is built, as after a move of the cursor."""
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(160, 50)) as pilot:
+        caseload = app.screen
+        assert isinstance(caseload, CaseloadScreen)
+        case_screen = app.get_screen("case")
+        first = caseload._shown[0].id
+        await wait_until(pilot, lambda: isinstance(case_screen, CaseScreen) and case_screen.case_id == first,
+                         what="the first case read ahead")
+        assert app.screen is caseload and not _views(worker_store, first)
+
+
+async def test_a_case_read_ahead_is_laid_out_and_drawn_while_hidden(  # type: ignore[no-untyped-def]
+        worker_store, offline_api) -> None:
+    """The enter that shows a case read ahead only puts lines already rendered together: no layout of the screen
+    and no header rendered again under the key, and what it shows is what rendering afresh gives."""
+    from tests.tui.helpers import terminal_output, watch_layouts
+
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(160, 50)) as pilot:
+        caseload = app.screen
+        assert isinstance(caseload, CaseloadScreen)
+        ids = [c.id for c in caseload._shown]
+        case_screen = app.get_screen("case")
+        assert isinstance(case_screen, CaseScreen)
+        await _shown_once(pilot, caseload)
+        await pilot.press("j", "j")
+        await pilot.pause(AHEAD_AFTER_S + 0.15)
+        assert case_screen.case_id == ids[2] and app.screen is caseload
+        header = case_screen.query_one("#case-header", TextLines)
+        header_renders: list[int] = []  # lines of the header rendered (not taken from its cache)
+        render_line = header.render_line
+
+        def counted(y: int):  # type: ignore[no-untyped-def]
+            header_renders.append(y)
+            return render_line(y)
+
+        header.render_line = counted  # type: ignore[method-assign]
+        layouts = watch_layouts(case_screen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is case_screen and case_screen.case_id == ids[2]
+        assert True not in layouts, "the screen was laid out under the enter"
+        assert header_renders == [], "the header was rendered again under the enter"
+        shown = terminal_output(app)
+        assert worker_store.case(ids[2]).value.person.family_name.upper() in shown
+        header.render_line = render_line  # type: ignore[method-assign]
+        for widget in case_screen.query("*"):
+            widget.refresh()
+        await pilot.pause()
+        assert terminal_output(app) == shown
