@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -230,10 +229,13 @@ class CaseworkApp(App[None]):
         """What each answer from the server waits for (``CaseAPI.hold_answers``): the frame of a key being
         handled goes out first. On a slow network answers come hundreds of ms after they were asked for, so at
         any moment; decoding one, storing it and the screens' re-reads had landed inside later keys (measured:
-        ~2.5 ms in a case opened). A key that draws nothing holds answers back for ``KEY_FRAME_WAIT_S`` at most."""
+        ~2.5 ms in a case opened). A key that draws nothing holds answers back for ``KEY_FRAME_WAIT_S`` once, and
+        is then taken as drawn, so the answers after it do not each wait as long."""
         if not self._key_drawn.is_set():
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._key_drawn.wait(), KEY_FRAME_WAIT_S)
+            except TimeoutError:
+                self._key_drawn.set()
 
     # --- navigation ---------------------------------------------------------------------------
 

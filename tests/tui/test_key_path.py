@@ -78,3 +78,19 @@ async def test_a_server_answer_waits_for_the_frame_of_the_key_in_hand(worker_sto
         # with no key in hand, an answer goes straight on
         await asyncio.wait_for(offline_api._through_gate(), 0.05)  # noqa: SLF001
     assert offline_api._answer_gate is None  # noqa: SLF001 - let go when the App closes
+
+
+async def test_a_key_that_draws_nothing_holds_answers_back_once(worker_store, offline_api) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from tui.app import KEY_FRAME_WAIT_S
+
+    app = make_app(worker_store, offline_api, "worker")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app._key_drawn.clear()  # a key handled, and no frame after it
+        started = time.monotonic()
+        await offline_api._through_gate()  # noqa: SLF001
+        assert time.monotonic() - started >= KEY_FRAME_WAIT_S * 0.9
+        # taken as drawn: the next answer goes straight on
+        await asyncio.wait_for(offline_api._through_gate(), KEY_FRAME_WAIT_S / 2)  # noqa: SLF001
