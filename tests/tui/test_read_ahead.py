@@ -33,6 +33,16 @@ async def _shown_once(pilot: Any, caseload: CaseloadScreen) -> None:
     assert pilot.app.screen is caseload
 
 
+async def _screens_after_one_showing(pilot: Any) -> tuple[CaseloadScreen, list[int], CaseScreen]:
+    """The caseload on top, the ids of its cases, and the case screen, shown once already (``_shown_once``)."""
+    caseload = pilot.app.screen
+    assert isinstance(caseload, CaseloadScreen)
+    case_screen = pilot.app.get_screen("case")
+    assert isinstance(case_screen, CaseScreen)
+    await _shown_once(pilot, caseload)
+    return caseload, [c.id for c in caseload._shown], case_screen
+
+
 def _count_reads(screen: CaseScreen) -> list[int]:
     reads: list[int] = []
     original = screen._reload
@@ -49,12 +59,7 @@ async def test_the_case_the_cursor_rests_on_is_read_ahead_and_viewed_only_on_ent
         worker_store, offline_api) -> None:
     app = make_app(worker_store, offline_api, "worker")
     async with app.run_test(size=(160, 50)) as pilot:
-        caseload = app.screen
-        assert isinstance(caseload, CaseloadScreen)
-        ids = [c.id for c in caseload._shown]
-        case_screen = app.get_screen("case")
-        assert isinstance(case_screen, CaseScreen)
-        await _shown_once(pilot, caseload)
+        caseload, ids, case_screen = await _screens_after_one_showing(pilot)
         reads = _count_reads(case_screen)
         await pilot.press("j", "j")
         await pilot.pause(AHEAD_AFTER_S + 0.15)
@@ -159,12 +164,7 @@ async def test_a_case_read_ahead_is_laid_out_and_drawn_while_hidden(  # type: ig
 
     app = make_app(worker_store, offline_api, "worker")
     async with app.run_test(size=(160, 50)) as pilot:
-        caseload = app.screen
-        assert isinstance(caseload, CaseloadScreen)
-        ids = [c.id for c in caseload._shown]
-        case_screen = app.get_screen("case")
-        assert isinstance(case_screen, CaseScreen)
-        await _shown_once(pilot, caseload)
+        caseload, ids, case_screen = await _screens_after_one_showing(pilot)
         await pilot.press("j", "j")
         await pilot.pause(AHEAD_AFTER_S + 0.15)
         assert case_screen.case_id == ids[2] and app.screen is caseload
