@@ -159,7 +159,7 @@ class CaseloadScreen(KeptScreen[None]):
         self.post_message(OpenCase(case.id, [c.id for c in self._shown]))
 
     def on_line_list_highlighted(self, event: LineList.Highlighted) -> None:
-        self._ahead.restart()
+        self.read_ahead_soon()
 
     def read_ahead_soon(self) -> None:
         """Read the case under the cursor ahead if the cursor stays put (``CaseAhead``), as after a move."""
