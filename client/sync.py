@@ -191,6 +191,11 @@ class SyncEngine:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[Any]] = set()
+        # cases a prefetch has taken on and not finished: another prefetch leaves them to it. Each `]` asks for
+        # its case and four neighbours, and a case's fetch is four requests or more, so keys pressed faster
+        # than that asked for each case again and again (5 fetches of each in 22 presses; with the server
+        # slow, their answers all came in under later keys)
+        self._prefetching: set[int] = set()
         self.online = True  # optimistic until a request fails: the first pass tells
         self.session_expired = False
         self.syncing = False
@@ -653,9 +658,12 @@ class SyncEngine:
         threshold = _utc(-self.settings.prefetch_max_age)
         wanted = []
         for case_id in dict.fromkeys(case_ids):
+            if case_id in self._prefetching:
+                continue
             as_of = self.store.freshness("case", case_id)
             if as_of is None or as_of < threshold:
                 wanted.append(case_id)
+        self._prefetching.update(wanted)
         fetched: set[int] = set()
         purged: set[int] = set()
 
@@ -671,6 +679,8 @@ class SyncEngine:
             await self._each(wanted, one)
         except CaseworkError as error:  # in the background: report it, never raise into nobody's hands
             self._failed_pass(error)
+        finally:
+            self._prefetching.difference_update(wanted)
         # in a thread like every write here: on the event loop it would wait for the store's lock, held by
         # another fetch's write, and hold up the UI
         await self._put(self._hold, self._held() | fetched)

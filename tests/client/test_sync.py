@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from typing import Any
 
 import httpx
@@ -213,6 +214,25 @@ async def test_prefetch_neighbours(make_api, open_store) -> None:  # type: ignor
     assert 999_999 in changed.purged
     again = await engine.prefetch_neighbours([IDS.other_case])  # fresh: not fetched again
     assert not again.cases
+
+
+async def test_a_case_being_prefetched_is_not_fetched_again_meanwhile(make_api, open_store,
+                                                                       transport) -> None:  # type: ignore[no-untyped-def]
+    counting = CountingTransport(transport)
+    _, store, engine = await _engine(make_api, open_store, transport=counting)
+    await engine.sync_once()
+    _drain(engine)
+    path = f"/v1/cases/{IDS.other_case}"
+    assert path not in counting.paths()
+    # `]` pressed three times while the first fetch of a neighbour is still on its way
+    first, second, third = await asyncio.gather(*(engine.prefetch_neighbours([IDS.other_case]) for _ in range(3)))
+    assert counting.paths().count(path) == 1
+    assert IDS.other_case in first.cases and not second.cases and not third.cases
+    assert store.case(IDS.other_case) is not None
+    # once that fetch is done, the case is asked for again when it is stale
+    engine.settings = fast_settings(prefetch_max_age=-3600)
+    await engine.prefetch_neighbours([IDS.other_case])
+    assert counting.paths().count(path) == 2 and not engine._prefetching  # noqa: SLF001 - nothing left taken on
 
 
 # --- the outbox ---------------------------------------------------------------------------------------------------
