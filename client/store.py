@@ -456,6 +456,13 @@ class Store:
                 return found[0]
         return None
 
+    def confirm_current(self, kind: str, ids: Iterable[int]) -> None:
+        """The server said "not modified" (304): what is held is current as of now. Only records already held
+        are touched (one purged meanwhile stays gone), and ``kind`` is as in ``freshness``."""
+        now = self._now()
+        with self._write(False) as conn:
+            conn.executemany("UPDATE fetched SET as_of = ? WHERE kind = ? AND id = ?", [(now, kind, i) for i in ids])
+
     def set_etag(self, key: str, etag: str) -> None:
         with self._write(False) as conn:
             if (m := _CASE_URL.search(key)) is not None and self._is_restricted(conn, int(m.group(1))):

@@ -589,16 +589,23 @@ class SyncEngine:
             await self._put(self.store.put_case, got.json, got.etag)
             if got.value.restricted:
                 return True  # never kept on this device, so neither is anything under it
+        else:
+            # the copy held is current: its "as of" moves on, and a prefetch need not ask again for a while
+            await self._put(self.store.confirm_current, "case", (case_id,))
         if not details:
             return changed
         chronology = await self._fetch_all(f"{path}/chronology", ..., self.api.chronology, case_id)
         if chronology is not None:
             await self._put(self.store.put_chronology, case_id, chronology[0], replace=True)
             changed = True
+        else:
+            await self._put(self.store.confirm_current, "chronology", (case_id,))
         notes = await self._fetch_all(f"{path}/notes", ..., self.api.notes, case_id)
         if notes is not None:
             await self._put(self.store.put_notes, case_id, notes[0])
             changed = True
+        else:
+            await self._put(self.store.confirm_current, "notes", (case_id,))
         tasks = await self._fetch_all(f"{path}/tasks", ..., self.api.case_tasks, case_id)
         if tasks is not None:
             await self._put(self.store.put_tasks, tasks[0])

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import stat
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -241,6 +241,16 @@ def test_case_round_trips_with_its_as_of(store: Store) -> None:
     assert store.etag("/v1/cases/1") == '"3"'
     assert store.freshness("case", 1) == cached.as_of
 
+
+
+def test_a_304_moves_on_the_as_of_of_what_is_held_only(store_file: Path) -> None:
+    clock = [NOW]
+    with Store.open(store_file, clock=lambda: clock[0]) as store:
+        store.put_case(case(1), '"3"')
+        clock[0] = NOW + timedelta(minutes=15)
+        store.confirm_current("case", [1, 2])  # 2 is not held (never fetched, or purged meanwhile)
+        assert store.case(1).as_of == "2026-11-21T09:45:00Z"
+        assert store.freshness("case", 2) is None and store.case(2) is None
 
 def test_directory_entry_for_a_cache_miss(store: Store) -> None:
     store.put_directory([entry(10, 5, "Noah", "Patel")])

@@ -235,6 +235,29 @@ async def test_a_case_being_prefetched_is_not_fetched_again_meanwhile(make_api, 
     assert counting.paths().count(path) == 2 and not engine._prefetching  # noqa: SLF001 - nothing left taken on
 
 
+async def test_a_case_the_server_says_is_unchanged_counts_as_fetched_now(make_api, open_store, store_file,
+                                                                         transport) -> None:  # type: ignore[no-untyped-def]
+    counting = CountingTransport(transport)
+    _, store, engine = await _engine(make_api, open_store, transport=counting)
+    await engine.sync_once()
+    await engine.prefetch_neighbours([IDS.other_case])
+    ten_minutes_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with sqlite3.connect(store_file) as conn:  # fetched ten minutes ago: older than prefetch_max_age
+        conn.execute("UPDATE fetched SET as_of = ? WHERE id = ?", (ten_minutes_ago, IDS.other_case))
+    conn.close()
+    assert store.case(IDS.other_case).as_of == ten_minutes_ago
+    path = f"/v1/cases/{IDS.other_case}"
+    asked = counting.paths().count(path)
+    changed = await engine.prefetch_neighbours([IDS.other_case])
+    assert [status for request, status in counting.exchanges() if request.url.path == path][asked:] == [304]
+    assert not changed.cases  # nothing new came...
+    for kind in ("case", "chronology", "notes"):  # ...but what is held is now known to be current
+        assert store.freshness(kind, IDS.other_case) > ten_minutes_ago, kind
+    assert store.case(IDS.other_case).as_of > ten_minutes_ago  # the header's "as of" moves on
+    await engine.prefetch_neighbours([IDS.other_case])
+    assert counting.paths().count(path) == asked + 1  # and the next cursor move does not ask again
+
+
 # --- the outbox ---------------------------------------------------------------------------------------------------
 
 async def test_every_write_path_reaches_the_server(make_api, open_store,
