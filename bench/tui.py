@@ -362,7 +362,7 @@ KINDS = ("open_case", "next_case", "page_down", "search_key", "filter_key")
 async def measure_keys(url: str, token_url: str, path: Path, username: str, rounds: int,
                        rng: random.Random, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
     from client.api import CaseAPI
-    from client.credentials import FileTokenStore, MemoryTokenStore
+    from client.credentials import FileTokenStore
     from client.store import Store
     from client.sync import SyncEngine
     from screens.case import CaseScreen, ChronologyList
@@ -373,8 +373,9 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
     from tui.app import CaseworkApp
 
     store = Store.open(path)
-    # the tokens saved for the real server; ``url`` may be the slow proxy's or a dead port
-    api = CaseAPI(url, tokens=MemoryTokenStore(FileTokenStore(token_url, username).load()))
+    # the tokens saved for the real server (``url`` may be the slow proxy's or a dead port), and saved back when
+    # renewed: the whole bench outlasts an access token (15 min), and each renewal replaces the refresh token
+    api = CaseAPI(url, tokens=FileTokenStore(token_url, username))
     sync = SyncEngine(api, store, username=username)
     app = CaseworkApp(store=store, api=api, username=username, keymap=keymap.load(None), sync=sync,
                       start_screen="caseload")
@@ -610,7 +611,7 @@ async def measure_tray(dead_url: str, token_url: str, path: Path, username: str,
     against an address that refuses connections: the synthetic tasks are not on the server, and sending a
     change to a task the server does not know would (rightly) purge its case from the store."""
     from client.api import CaseAPI
-    from client.credentials import FileTokenStore, MemoryTokenStore
+    from client.credentials import FileTokenStore
     from client.store import Store
     from client.sync import SyncEngine
     from screens.tasks import TasksScreen, TaskTray
@@ -618,7 +619,7 @@ async def measure_tray(dead_url: str, token_url: str, path: Path, username: str,
     from tui.app import CaseworkApp
 
     store = Store.open(path)
-    api = CaseAPI(dead_url, tokens=MemoryTokenStore(FileTokenStore(token_url, username).load()))
+    api = CaseAPI(dead_url, tokens=FileTokenStore(token_url, username))
     sync = SyncEngine(api, store, username=username)
     app = CaseworkApp(store=store, api=api, username=username, keymap=keymap.load(None), sync=sync,
                       start_screen="caseload")
