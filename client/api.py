@@ -217,11 +217,22 @@ class CaseAPI:
         import httpx  # already loaded by the client: only the name is needed here
 
         try:
-            response = await client.request(method, path, **kwargs)
+            # the head only: the gate comes before the body is read. A big answer (a 1,000-event chronology page
+            # is ~380 KB) is read in dozens of loop steps, which on a slow network had landed under the keys of
+            # whoever was typing when it came
+            response = await client.send(client.build_request(method, path, **kwargs), stream=True)
         except httpx.TransportError as error:
             await self._through_gate()  # a refused connection is an answer too: the UI shows it
             raise Offline(operation, cause=f"{type(error).__name__}: {error}") from error
-        await self._through_gate()
+        try:
+            await self._through_gate()
+            await response.aread()
+        except httpx.TransportError as error:
+            await response.aclose()
+            raise Offline(operation, cause=f"{type(error).__name__}: {error}") from error
+        except BaseException:
+            await response.aclose()
+            raise
         return response
 
     async def _through_gate(self) -> None:

@@ -60,6 +60,59 @@ async def test_held_answers_wait_for_the_gate(make_api) -> None:  # type: ignore
     assert (await api.health()).status == "ok" and waited == ["answer"]
 
 
+
+class _BodyInPieces(httpx.AsyncByteStream):
+    """An answer's body as the network delivers it: in pieces, each noted as it is taken; ``broken``: the
+    connection drops after the first piece."""
+
+    def __init__(self, body: bytes, taken: list[int], broken: bool = False) -> None:
+        self.body, self.taken, self.broken = body, taken, broken
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        for at in range(0, len(self.body), 16):
+            if self.broken and at:
+                raise httpx.ReadError("connection reset mid-body")
+            self.taken.append(at)
+            yield self.body[at: at + 16]
+
+
+class _PiecesTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, taken: list[int], broken: bool = False) -> None:
+        self.inner, self.taken, self.broken = inner, taken, broken
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self.inner.handle_async_request(request)
+        body = await answer.aread()
+        return httpx.Response(answer.status_code, headers=answer.headers,
+                              stream=_BodyInPieces(body, self.taken, self.broken))
+
+
+async def test_an_answers_body_is_read_only_once_the_gate_opens(make_api, transport) -> None:  # type: ignore[no-untyped-def]
+    """On a slow network a big answer is read in many loop steps: they wait with the rest for the gate."""
+    taken: list[int] = []
+    api = await make_api(None, transport_=_PiecesTransport(transport, taken))
+    gate = asyncio.Event()
+    at_gate = asyncio.Event()
+
+    async def until_open() -> None:
+        at_gate.set()
+        await gate.wait()
+
+    api.hold_answers(until_open)
+    asking = asyncio.create_task(api.health())
+    await asyncio.wait_for(at_gate.wait(), 5)
+    await asyncio.sleep(0.02)
+    assert taken == [] and not asking.done(), "the body was read past a closed gate"
+    gate.set()
+    assert (await asking).status == "ok" and len(taken) > 1
+
+
+async def test_a_connection_lost_mid_body_is_offline(make_api, transport) -> None:  # type: ignore[no-untyped-def]
+    api = await make_api(None, transport_=_PiecesTransport(transport, [], broken=True))
+    with pytest.raises(errors.Offline) as raised:
+        await api.health()
+    assert "ReadError" in (raised.value.detail or "")
+
 async def test_sign_in_me_and_conditional_me(make_api) -> None:  # type: ignore[no-untyped-def]
     api = await make_api("pat")
     reply = await api.me()
