@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -58,6 +59,9 @@ CATCH_UP_AFTER_S = 1.0
 CATCH_UP_EVERY_S = 0.5
 #: the longest an answer from the server waits for the frame of a key being handled (one that draws nothing)
 KEY_FRAME_WAIT_S = 0.1
+#: keys closer together than this are typing: an answer that comes in the gap waits for the frame of the next key,
+#: or until the gap is this long
+TYPING_GAP_S = 0.15
 #: set (to 1) in each browser tab's TUI by ``casework web``: the app then opens nothing until its user signs in
 WEB_ENV = "CASEWORK_WEB"
 #: what works while the sign-in gate is up: signing in and leaving
@@ -103,6 +107,9 @@ class CaseworkApp(App[None]):
         self._collect_after_frame = False
         self._key_drawn = asyncio.Event()  # cleared by a key or click, set once the frame after it is out
         self._key_drawn.set()
+        self._last_key_at: float | None = None  # loop time of the last key or click
+        self._keys_in_hand = 0  # keys and clicks being handled now
+        self._next_key_frame: asyncio.Future[None] | None = None  # what answers in a typing gap wait for
 
     # --- start-up -----------------------------------------------------------------------
 
@@ -214,15 +221,26 @@ class CaseworkApp(App[None]):
             self._collector.input_seen()
             self._collect_after_frame = True
             self._key_drawn.clear()
+            self._last_key_at = asyncio.get_running_loop().time()
+            # a frame written while the key is still being handled (an action that awaits) is not its frame
+            self._keys_in_hand += 1
+            try:
+                await super().on_event(event)
+            finally:
+                self._keys_in_hand -= 1
+            return
         await super().on_event(event)
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
         # (Textual 8.2's one place a frame goes to the terminal; pinned) the garbage a key's frame leaves is
         # collected once that frame is out, in the pause before the next key, not under a later one
         super()._display(screen, renderable)
-        if renderable is not None and self._collect_after_frame and not self._batch_count:
+        if renderable is not None and self._collect_after_frame and not self._batch_count and not self._keys_in_hand:
             self._collect_after_frame = False
             self._key_drawn.set()
+            if self._next_key_frame is not None:
+                self._next_key_frame.set_result(None)
+                self._next_key_frame = None
             self.call_later(self._collector.after_frame)
 
     async def _after_key_frame(self) -> None:
@@ -230,12 +248,26 @@ class CaseworkApp(App[None]):
         handled goes out first. On a slow network answers come hundreds of ms after they were asked for, so at
         any moment; decoding one, storing it and the screens' re-reads had landed inside later keys (measured:
         ~2.5 ms in a case opened). A key that draws nothing holds answers back for ``KEY_FRAME_WAIT_S`` once, and
-        is then taken as drawn, so the answers after it do not each wait as long."""
+        is then taken as drawn, so the answers after it do not each wait as long.
+
+        An answer that comes between two keys of someone typing waits for the frame of the next key, or until no
+        key has come for ``TYPING_GAP_S``: the moment after a frame is the furthest there is from the next key.
+        Worked on as it came, at any moment of the gap, it could still be running when the next key came."""
         if not self._key_drawn.is_set():
             try:
                 await asyncio.wait_for(self._key_drawn.wait(), KEY_FRAME_WAIT_S)
             except TimeoutError:
                 self._key_drawn.set()
+            return
+        if self._last_key_at is None:
+            return
+        gap_left = self._last_key_at + TYPING_GAP_S - asyncio.get_running_loop().time()
+        if gap_left <= 0:
+            return
+        if self._next_key_frame is None:
+            self._next_key_frame = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._next_key_frame), gap_left)
 
     # --- navigation ---------------------------------------------------------------------------
 
