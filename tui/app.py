@@ -107,7 +107,6 @@ class CaseworkApp(App[None]):
         self._collect_after_frame = False
         self._key_drawn = asyncio.Event()  # cleared by a key or click, set once the frame after it is out
         self._key_drawn.set()
-        self._last_key_at: float | None = None  # loop time of the last key or click
         self._keys_in_hand = 0  # keys and clicks being handled now
         self._next_key_frame: asyncio.Future[None] | None = None  # what answers in a typing gap wait for
 
@@ -221,7 +220,6 @@ class CaseworkApp(App[None]):
             self._collector.input_seen()
             self._collect_after_frame = True
             self._key_drawn.clear()
-            self._last_key_at = asyncio.get_running_loop().time()
             # a frame written while the key is still being handled (an action that awaits) is not its frame
             self._keys_in_hand += 1
             try:
@@ -259,9 +257,7 @@ class CaseworkApp(App[None]):
             except TimeoutError:
                 self._key_drawn.set()
             return
-        if self._last_key_at is None:
-            return
-        gap_left = self._last_key_at + TYPING_GAP_S - asyncio.get_running_loop().time()
+        gap_left = TYPING_GAP_S - self._collector.quiet_for()
         if gap_left <= 0:
             return
         if self._next_key_frame is None:
