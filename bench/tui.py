@@ -402,6 +402,15 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                     checked["frames_checked"] += 1
                     checked["frames_with_text"] += int(seen)
 
+            async def timed(kind: str, key: str, predicate: Callable[[], bool], expected: str | None = None) -> None:
+                """One measured key: its latency and CPU time filed under ``kind`` (and whether its frame held
+                ``expected``), then a typist's gap."""
+                ms, seen = await rec.press(key, predicate, expect_text=expected)
+                samples[kind].append(ms)
+                cpu[kind].append(rec.cpu_ms[-1])
+                note(seen, expected)
+                await settle(app, gap())
+
             def header_name(case_id: int) -> str | None:
                 cached = store.case(case_id)
                 if cached is None:
@@ -417,13 +426,8 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                     for index in range(len(caseload._shown)):
                         target = caseload._shown[index].id
                         expected = header_name(target)
-                        ms, seen = await rec.press(
-                            "enter", lambda: app.screen is case_screen and case_screen.case_id == target,
-                            expect_text=expected)
-                        samples["open_case"].append(ms)
-                        cpu["open_case"].append(rec.cpu_ms[-1])
-                        note(seen, expected)
-                        await settle(app, gap())
+                        await timed("open_case", "enter",
+                                    lambda: app.screen is case_screen and case_screen.case_id == target, expected)
                         await rec.press("escape")
                         await settle(app, gap())
                         await rec.press("j")
@@ -439,11 +443,7 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                     await settle(app, gap())
                     for target in [c.id for c in caseload._shown[1:]]:
                         expected = header_name(target)
-                        ms, seen = await rec.press("]", lambda: case_screen.case_id == target, expect_text=expected)
-                        samples["next_case"].append(ms)
-                        cpu["next_case"].append(rec.cpu_ms[-1])
-                        note(seen, expected)
-                        await settle(app, gap())
+                        await timed("next_case", "]", lambda: case_screen.case_id == target, expected)
                     await rec.press("escape")
                     await settle(app, gap())
 
@@ -468,12 +468,9 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                         await settle(app, gap())
                     step = max(1, chronology.scrollable_content_region.height - 1)
                     want = min(chronology.cursor + step, chronology.count - 1)
-                    ms, _ = await rec.press("pagedown", lambda: chronology.cursor == want
-                                            and chronology.scroll_offset.y <= want
-                                            < chronology.scroll_offset.y + chronology.scrollable_content_region.height)
-                    samples["page_down"].append(ms)
-                    cpu["page_down"].append(rec.cpu_ms[-1])
-                    await settle(app, gap())
+                    await timed("page_down", "pagedown", lambda: chronology.cursor == want
+                                and chronology.scroll_offset.y <= want
+                                < chronology.scroll_offset.y + chronology.scrollable_content_region.height)
                 await rec.press("escape")
                 await settle(app, gap())
 
@@ -491,13 +488,9 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                             typed += letter
                             before = search._results
                             want_text = typed
-                            ms, _ = await rec.press(
-                                letter if letter != " " else "space",
-                                lambda: box.value == want_text and (search._results is not before
-                                                                     or not want_text.strip()))
-                            samples["search_key"].append(ms)
-                            cpu["search_key"].append(rec.cpu_ms[-1])
-                            await settle(app, gap())
+                            await timed("search_key", letter if letter != " " else "space",
+                                        lambda: box.value == want_text and (search._results is not before
+                                                                             or not want_text.strip()))
 
             if "filter_key" in kinds:
                 # caseload filter: `/` then letters
@@ -515,11 +508,8 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                             typed += letter
                             before = caseload._shown
                             want_text = typed
-                            ms, _ = await rec.press(letter, lambda: filter_box.value == want_text
-                                                    and caseload._shown is not before)
-                            samples["filter_key"].append(ms)
-                            cpu["filter_key"].append(rec.cpu_ms[-1])
-                            await settle(app, gap())
+                            await timed("filter_key", letter, lambda: filter_box.value == want_text
+                                        and caseload._shown is not before)
                         await rec.press("enter")
                         await settle(app, gap())
                         _ = case_list.cursor
