@@ -6,6 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.color import ColorSystem
+from rich.control import Control
+from rich.style import Style
 from rich.text import Text
 from textual.app import App
 from textual.pilot import Pilot
@@ -73,11 +76,36 @@ def make_app(store: Store, api: CaseAPI, username: str, *, sync: SyncEngine | No
                        sync=sync, start_screen=start_screen)
 
 
+def _sgr(style: Style, system: ColorSystem) -> str:
+    """``style``'s escape codes for a terminal of ``system``, worked out afresh (Rich's own ``_make_ansi_codes``
+    keeps the first answer on the style, whatever colour system asks next)."""
+    codes: list[str] = []
+    attributes = style._attributes & style._set_attributes
+    codes += [style._style_map[bit] for bit in range(13) if attributes & (1 << bit)]
+    if style.color is not None:
+        codes += style.color.downgrade(system).get_ansi_codes()
+    if style.bgcolor is not None:
+        codes += style.bgcolor.downgrade(system).get_ansi_codes(foreground=False)
+    return ";".join(codes)
+
+
 def terminal_output(app: App[Any]) -> str:
-    """The whole screen as the app's own terminal would get it, through the app's console. (Not
-    ``export_screenshot``: its truecolor render stays cached on strips Textual shares between apps, and reached a
-    later test's 16-colour terminal in the same process.)"""
-    return app.screen._compositor.render_update(full=True).render_segments(app.console)
+    """The whole screen as the app's own terminal would get it: every cell's escape codes for the app's colour
+    system. Worked out here, segment by segment, not with ``render_segments``: Textual keeps a strip's text on
+    the strip and Rich a style's codes on the style, for whichever console rendered them first, and both are
+    shared between the apps in one process (``Strip.blank`` is an lru_cache), so a 16- or 256-colour app could
+    be shown the codes a truecolor app's test had made."""
+    update = app.screen._compositor.render_update(full=True)
+    system = app.console._color_system or ColorSystem.TRUECOLOR
+    out: list[str] = []
+    for y, line in enumerate(update.strips, update.region.y):
+        out.append(Control.move_to(update.region.x, y).segment.text)
+        for strip in line:
+            for segment in strip:
+                codes = _sgr(segment.style, system) if segment.style is not None else ""
+                out.append(f"\x1b[{codes}m{segment.text}\x1b[0m" if codes else segment.text)
+        out.append("\n")
+    return "".join(out)
 
 
 def watch_layouts(screen: Screen[Any]) -> list[bool]:
