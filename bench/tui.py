@@ -40,6 +40,17 @@ Prints one JSON object. What it builds and measures:
   under 1 to 1.7 on the same code; a process per round of all five kinds (a
   minute each) still left one slow minute in one state's p95.
 
+  A fourth state, ``normal_again``, is the normal server once more, taking its
+  turn with the others: ``same_server_ratio`` is its worst ratio to
+  ``normal``, how far two runs of the same thing differ on this machine (on
+  2026-12-06, 1.04 in one run and 1.28 in another). Each ratio also comes with
+  a 90% bootstrap interval (``_interval_90``: the rounds drawn again with
+  replacement), and each state with the machine's speed while it ran
+  (``machine_speed_p50_ms``: the CPU time of a fixed 1 ms of pure-Python work
+  run just after each measured frame; the host slows this machine to half
+  speed for seconds at a time, and a round's median of it tracked the round's
+  key p50, correlation 0.88).
+
 * **Cold start.** The real ``casework`` console script in a pseudo-terminal
   (160×50, TERM=xterm-256color) with config.toml and a token file in temporary
   XDG folders, against the running server and the warm store: seconds from spawn
@@ -348,6 +359,20 @@ class Recorder:
             raise SystemExit(f"bench/tui: no frame showed {what} within {timeout} s") from None
 
 
+CANARY_STEPS = 12_000  # ~1 ms of pure-Python work on this machine
+
+
+def machine_speed_ms() -> float:
+    """CPU time of a fixed piece of pure-Python work, the same each call: how fast the machine is running now.
+    A virtual machine's host slows it down for seconds at a time (the same work taking twice as long), and a
+    key measured then is slower for reasons that are not the app's."""
+    started = time.thread_time()
+    table: dict[int, str] = {}
+    for n in range(CANARY_STEPS):
+        table[n & 1023] = str(n)
+    return (time.thread_time() - started) * 1000
+
+
 async def settle(app: Any, gap: float) -> None:
     """A typist's gap between keys, then until the app has nothing queued."""
     from textual._wait import wait_for_idle
@@ -381,6 +406,8 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
                       start_screen="caseload")
     samples: dict[str, list[float]] = {k: [] for k in KINDS}
     cpu: dict[str, list[float]] = {k: [] for k in samples}
+    # the machine's speed at each sample, taken just after its frame (never just before a key)
+    canary: dict[str, list[float]] = {k: [] for k in samples}
     checked = {"frames_checked": 0, "frames_with_text": 0}
 
     def gap() -> float:
@@ -404,8 +431,9 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
 
             async def timed(kind: str, key: str, predicate: Callable[[], bool], expected: str | None = None) -> None:
                 """One measured key: its latency and CPU time filed under ``kind`` (and whether its frame held
-                ``expected``), then a typist's gap."""
+                ``expected``) and the machine's speed just after, then a typist's gap."""
                 ms, seen = await rec.press(key, predicate, expect_text=expected)
+                canary[kind].append(machine_speed_ms())
                 samples[kind].append(ms)
                 cpu[kind].append(rec.cpu_ms[-1])
                 note(seen, expected)
@@ -519,7 +547,7 @@ async def measure_keys(url: str, token_url: str, path: Path, username: str, roun
     finally:
         await api.aclose()
         store.close()
-    return {"samples": samples, "cpu": cpu, **checked, "frames": frames, "online": sync.online,
+    return {"samples": samples, "cpu": cpu, "canary": canary, **checked, "frames": frames, "online": sync.online,
             "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
@@ -545,10 +573,42 @@ def summarize_keys(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         out[f"{kind}_n"] = len(values)
         out[f"{kind}_cpu_p50_ms"] = round(statistics.median(cpu), 2)
         out[f"{kind}_cpu_p95_ms"] = round(percentile(cpu, 0.95), 2)
+    speed = [v for r in rounds for kind in r["canary"] for v in r["canary"][kind]]
+    out["machine_speed_p50_ms"] = round(statistics.median(speed), 3)
+    out["machine_speed_p90_ms"] = round(percentile(speed, 0.9), 3)
     for key in ("frames_checked", "frames_with_text", "frames"):
         out[key] = sum(r[key] for r in rounds)
     out.update(online=rounds[-1]["online"], load_average=rounds[-1]["load_average"])
     return out
+
+
+def by_process(rounds: list[dict[str, Any]]) -> dict[str, list[list[float]]]:
+    """Each kind of key's samples, a list for each process (round) that pressed it."""
+    return {kind: [r["samples"][kind] for r in rounds if r["samples"][kind]] for kind in rounds[0]["samples"]}
+
+
+def worst_ratio(runs: dict[str, dict[str, list[list[float]]]], label: str, base: str = "normal") -> tuple[float, str]:
+    """The worst, over the kinds of key, of p95 under ``label`` / p95 under ``base`` (``by_process`` samples,
+    each state's pooled), and the kind that set it."""
+    ratios = {}
+    for kind in runs[base]:
+        p95 = {name: percentile([v for process in runs[name][kind] for v in process], 0.95) for name in (label, base)}
+        ratios[kind] = p95[label] / p95[base]
+    kind = max(ratios, key=ratios.__getitem__)
+    return round(ratios[kind], 3), kind
+
+
+def ratio_interval(runs: dict[str, dict[str, list[list[float]]]], label: str, rng: random.Random,
+                   draws: int = 1000) -> list[float]:
+    """A 90% bootstrap interval for ``worst_ratio``: each draw takes, for each kind and both states, as many
+    processes as there were, with replacement, and works the worst ratio out again. How far the figure could
+    have moved had other rounds (other minutes of the machine's) been drawn."""
+    figures = []
+    for _ in range(draws):
+        drawn = {name: {kind: [rng.choice(processes) for _ in processes] for kind, processes in runs[name].items()}
+                 for name in (label, "normal")}
+        figures.append(worst_ratio(drawn, label)[0])
+    return [round(percentile(figures, 0.05), 3), round(percentile(figures, 0.95), 3)]
 
 
 # --- the work tray: 5,000 tasks, complete / snooze / select / undo / bulk complete ------------------------------
@@ -911,17 +971,19 @@ def main() -> None:
                                           "--target", str(port), "--delay", "0.5"], env=env))
         wait_for_http(f"http://127.0.0.1:{slow_port}")
 
-        # the three server states take turns kind by kind (each a process of ~10 s), in an order that rotates,
-        # so a machine that drifts slower or faster over the minutes this takes moves them alike and the ratios
-        # compare like with like
-        targets = {"normal": url, "slow": f"http://127.0.0.1:{slow_port}", "down": dead}
+        # the server states take turns kind by kind (each a process of ~10 s), in an order that rotates, so a
+        # machine that drifts slower or faster over the minutes this takes moves them alike and the ratios
+        # compare like with like. "normal_again" is the normal server once more: its ratio to "normal" is how far
+        # two runs of the same thing differ here, the floor under the other two ratios
+        targets = {"normal": url, "slow": f"http://127.0.0.1:{slow_port}", "down": dead, "normal_again": url}
         labels = list(targets)
         rounds: dict[str, list[dict[str, Any]]] = {label: [] for label in targets}
         turn = 0
         for n in range(args.rounds):
-            log(f"key latency, round {n + 1} of {args.rounds}: each kind of key with the server normal, slow, down")
+            log(f"key latency, round {n + 1} of {args.rounds}: each kind of key with the server "
+                + ", ".join(labels))
             for kind in KINDS:
-                for label in labels[turn % 3:] + labels[:turn % 3]:
+                for label in labels[turn % len(labels):] + labels[:turn % len(labels)]:
                     age_store(path)
                     rounds[label].append(key_round(targets[label], url, path, 7 + n, env, kind))
                 turn += 1
@@ -930,12 +992,12 @@ def main() -> None:
         for kind in KINDS:
             result[f"{kind}_p50_ms"] = normal[f"{kind}_p50_ms"]
             result[f"{kind}_p95_ms"] = normal[f"{kind}_p95_ms"]
-
-        def ratio(label: str) -> float:
-            return round(max(runs[label][f"{k}_p95_ms"] / normal[f"{k}_p95_ms"] for k in KINDS), 3)
-
-        result["slow_server_ratio"] = ratio("slow")
-        result["server_down_ratio"] = ratio("down")
+        processes = {label: by_process(rounds[label]) for label in targets}
+        for key, label in (("slow_server_ratio", "slow"), ("server_down_ratio", "down"),
+                           ("same_server_ratio", "normal_again")):
+            result[key], result[f"{key}_kind"] = worst_ratio(processes, label)
+            result[f"{key}_interval_90"] = ratio_interval(processes, label, random.Random(3))
+        result["machine_speed_p50_ms"] = {label: runs[label]["machine_speed_p50_ms"] for label in targets}
 
         # the work tray, after the key-latency runs so its 5,000 tasks do not change theirs
         result["tray"] = fill_tray(path, "worker")
