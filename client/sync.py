@@ -77,14 +77,15 @@ class Changed:
     timelines: frozenset[int] = frozenset()   # chronology and notes, by case id
     tasks: frozenset[int] = frozenset()       # task ids
     purged: frozenset[int] = frozenset()      # case ids removed because access ended
+    confirmed: frozenset[int] = frozenset()   # cases the server said were unchanged: only their "as of" moved
     caseload: bool = False
     directory: bool = False
     users: bool = False
     kind: str = field(default="changed", init=False)
 
     def __bool__(self) -> bool:
-        return bool(self.cases or self.timelines or self.tasks or self.purged or self.caseload or self.directory
-                    or self.users)
+        return bool(self.cases or self.timelines or self.tasks or self.purged or self.confirmed or self.caseload
+                    or self.directory or self.users)
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +361,7 @@ class SyncEngine:
         timelines: set[int] = set()
         tasks: set[int] = set()
         purged: set[int] = set()
+        confirmed: set[int] = set()
         caseload = False
         directory = False
         if self._reads_cases():
@@ -390,6 +392,8 @@ class SyncEngine:
                     purged.add(case_id)
                 elif outcome == "changed":
                     cases.add(case_id)
+                else:
+                    confirmed.add(case_id)
             tasks |= await self._sync_tray()
         # the delta feed, from where the last pass stopped
         items: list[Any] = []
@@ -439,8 +443,8 @@ class SyncEngine:
             directory = await self.sync_directory()
         self.store.set_meta(CURSOR, cursor)  # only now: a crash before here re-reads the same changes
         changed = Changed(cases=frozenset(cases - purged), timelines=frozenset(timelines - purged),
-                          tasks=frozenset(tasks), purged=frozenset(purged), caseload=caseload, directory=directory,
-                          users=users)
+                          tasks=frozenset(tasks), purged=frozenset(purged), confirmed=frozenset(confirmed - cases),
+                          caseload=caseload, directory=directory, users=users)
         if changed:
             self._emit(changed)
         return changed
@@ -673,11 +677,11 @@ class SyncEngine:
         self._prefetching.update(wanted)
         fetched: set[int] = set()
         purged: set[int] = set()
+        confirmed: set[int] = set()
 
         async def one(case_id: int) -> None:
             try:
-                if await self._fetch_case(case_id):
-                    fetched.add(case_id)
+                (fetched if await self._fetch_case(case_id) else confirmed).add(case_id)
             except (AccessDenied, NotFound) as error:
                 await self._purge(case_id, error)
                 purged.add(case_id)
@@ -691,7 +695,8 @@ class SyncEngine:
         # in a thread like every write here: on the event loop it would wait for the store's lock, held by
         # another fetch's write, and hold up the UI
         await self._put(self._hold, self._held() | fetched)
-        changed = Changed(cases=frozenset(fetched), timelines=frozenset(fetched), purged=frozenset(purged))
+        changed = Changed(cases=frozenset(fetched), timelines=frozenset(fetched), purged=frozenset(purged),
+                          confirmed=frozenset(confirmed))
         if changed:
             self._emit(changed)
         return changed

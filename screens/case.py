@@ -233,6 +233,13 @@ class CaseScreen(KeptScreen[None]):
             else:
                 self._reload()
 
+    def as_of_moved(self, case_id: int) -> None:
+        """The server has said the copy held of ``case_id`` is current: the header's "as of" moves on, and
+        nothing else here is read again."""
+        cached = self.store.case(case_id) if case_id == self.case_id else None
+        if cached is not None:
+            self.query_one("#case-header", TextLines).update(self._header(cached.value, cached.as_of))
+
     def _reload(self, cursor: int | None = None) -> None:
         assert self.case_id is not None
         cached = self.store.case(self.case_id)

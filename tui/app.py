@@ -485,6 +485,8 @@ class CaseworkApp(App[None]):
             elif shown in event.timelines:
                 case_screen.when_shown("timeline", partial(case_screen.records_changed, frozenset({shown}),
                                                            chronology_only=True), at_once=now)
+            elif shown in event.confirmed:
+                case_screen.when_shown("as_of", partial(case_screen.as_of_moved, shown))
         caseload = self._installed_screens.get("caseload")
         if isinstance(caseload, CaseloadScreen) and caseload.is_mounted and (
                 event.caseload or event.cases or event.tasks or event.purged):

@@ -250,7 +250,7 @@ async def test_a_case_the_server_says_is_unchanged_counts_as_fetched_now(make_ap
     asked = counting.paths().count(path)
     changed = await engine.prefetch_neighbours([IDS.other_case])
     assert [status for request, status in counting.exchanges() if request.url.path == path][asked:] == [304]
-    assert not changed.cases  # nothing new came...
+    assert not changed.cases and changed.confirmed == {IDS.other_case}  # nothing new came...
     for kind in ("case", "chronology", "notes"):  # ...but what is held is now known to be current
         assert store.freshness(kind, IDS.other_case) > ten_minutes_ago, kind
     assert store.case(IDS.other_case).as_of > ten_minutes_ago  # the header's "as of" moves on
