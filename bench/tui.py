@@ -43,7 +43,7 @@ Prints one JSON object. What it builds and measures:
   A fourth state, ``normal_again``, is the normal server once more, taking its
   turn with the others: ``same_server_ratio`` is its worst ratio to
   ``normal``, how far two runs of the same thing differ on this machine (on
-  2026-12-06, 1.04 in one run and 1.28 in another). Each ratio also comes with
+  2026-12-06, from 1.02 to 1.28 in five runs). Each ratio also comes with
   a 90% bootstrap interval (``_interval_90``: the rounds drawn again with
   replacement), and each state with the machine's speed while it ran
   (``machine_speed_p50_ms``: the CPU time of a fixed 1 ms of pure-Python work
